@@ -1,0 +1,5 @@
+from django.contrib.admin.apps import AdminConfig
+
+
+class MutualAidAdminConfig(AdminConfig):
+    default_site = "mutualaid.admin.MutualAidAdminSite"

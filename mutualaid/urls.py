@@ -1,0 +1,10 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from pods import views as pod_views
+
+urlpatterns = [
+    path("", pod_views.home, name="home"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+]

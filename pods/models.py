@@ -1,0 +1,338 @@
+import datetime
+import hashlib
+import secrets
+import zoneinfo
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from mutualaid.money import MONEY
+
+
+def hash_token(token):
+    """Secrets (invitation links, recipients' private links) are stored only hashed."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def validate_time_zone(value):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("“%(value)s” is not a time zone."), params={"value": value})
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class PodQuerySet(models.QuerySet):
+    def for_member(self, user):
+        return self.filter(memberships__user=user, memberships__active=True)
+
+    def organized_by(self, user):
+        return self.filter(
+            memberships__user=user,
+            memberships__active=True,
+            memberships__role=Membership.Role.ORGANIZER,
+        )
+
+
+class Pod(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("short name in links"), max_length=60, unique=True)
+    currency = models.CharField(
+        _("currency"), max_length=3, default="USD", help_text=_("ISO 4217 code, such as USD.")
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="America/New_York", validators=[validate_time_zone]
+    )
+    payday = models.PositiveSmallIntegerField(
+        _("payday"),
+        choices=Weekday,
+        default=Weekday.FRIDAY,
+        help_text=_("The weekday transfers are due."),
+    )
+    default_weeks = models.PositiveSmallIntegerField(_("weeks in a new cycle"), default=15)
+    default_weekly_amount = models.DecimalField(
+        _("weekly amount in a new cycle"), default=Decimal("175.00"), **MONEY
+    )
+    default_slots = models.PositiveSmallIntegerField(_("slots in a new cycle"), default=11)
+    auto_handoff = models.BooleanField(
+        _("hand a freed slot to the next referral automatically"),
+        default=False,
+        help_text=_("Otherwise an organizer confirms each hand-off."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = PodQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("pod")
+        verbose_name_plural = _("pods")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(default_weekly_amount__gt=0),
+                name="pods_pod_default_weekly_amount_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(default_weeks__gt=0), name="pods_pod_default_weeks_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(default_slots__gt=0), name="pods_pod_default_slots_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(payday__gte=0, payday__lte=6), name="pods_pod_payday_weekday"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def today(self):
+        """Today's date where the pod lives: weeks turn over at the pod's midnight."""
+        return timezone.localdate(timezone=zoneinfo.ZoneInfo(self.time_zone))
+
+    def current_cycle(self):
+        return self.cycles.filter(status=Cycle.Status.ACTIVE).first()
+
+
+class MembershipQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+    def organizers(self):
+        return self.filter(active=True, role=Membership.Role.ORGANIZER)
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ORGANIZER = "organizer", _("organizer")
+        DONOR = "donor", _("donor")
+
+    pod = models.ForeignKey(
+        Pod, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("pod")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("person"),
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role, default=Role.DONOR)
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("A member who left keeps their history.")
+    )
+    joined_at = models.DateTimeField(_("joined"), auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["pod", "role", "user__email"]
+        constraints = [
+            models.UniqueConstraint(fields=["pod", "user"], name="pods_membership_unique_person"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.pod} ({self.get_role_display()})"
+
+    @property
+    def is_organizer(self):
+        return self.active and self.role == self.Role.ORGANIZER
+
+
+class InvitationQuerySet(models.QuerySet):
+    def usable(self, now=None):
+        now = now or timezone.now()
+        return self.filter(revoked_at=None, expires_at__gt=now, uses__lt=models.F("max_uses"))
+
+
+class Invitation(models.Model):
+    pod = models.ForeignKey(
+        Pod, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("pod")
+    )
+    role = models.CharField(
+        _("role"), max_length=20, choices=Membership.Role, default=Membership.Role.DONOR
+    )
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitations_created",
+        verbose_name=_("created by"),
+    )
+    expires_at = models.DateTimeField(_("expires"))
+    max_uses = models.PositiveIntegerField(_("number of uses"), default=1)
+    uses = models.PositiveIntegerField(_("times used"), default=0, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_uses__gt=0), name="pods_invitation_max_uses_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(uses__lte=models.F("max_uses")),
+                name="pods_invitation_uses_within_max",
+            ),
+        ]
+
+    def __str__(self):
+        return _("%(role)s invitation to %(pod)s") % {
+            "role": self.get_role_display(),
+            "pod": self.pod,
+        }
+
+    def new_token(self):
+        """Give the invitation a fresh secret; return it (it is never stored in clear)."""
+        token = secrets.token_urlsafe(24)
+        self.token_hash = hash_token(token)
+        return token
+
+
+class CycleQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status=Cycle.Status.ACTIVE)
+
+
+class Cycle(models.Model):
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("planned")
+        ACTIVE = "active", _("active")
+        CLOSED = "closed", _("closed")
+
+    pod = models.ForeignKey(
+        Pod, on_delete=models.CASCADE, related_name="cycles", verbose_name=_("pod")
+    )
+    number = models.PositiveIntegerField(_("number"))
+    starts_on = models.DateField(_("starts on"))
+    weeks = models.PositiveSmallIntegerField(
+        _("weeks"), default=15, validators=[MinValueValidator(1), MaxValueValidator(104)]
+    )
+    weekly_amount = models.DecimalField(
+        _("weekly amount per recipient"), default=Decimal("175.00"), **MONEY
+    )
+    slots = models.PositiveSmallIntegerField(
+        _("slots"),
+        default=11,
+        validators=[MinValueValidator(1)],
+        help_text=_("How many neighbors the pod supports at once in this cycle."),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PLANNED)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = CycleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("cycle")
+        verbose_name_plural = _("cycles")
+        ordering = ["pod", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["pod", "number"], name="pods_cycle_unique_number"),
+            models.UniqueConstraint(
+                fields=["pod"],
+                condition=Q(status="active"),
+                name="pods_cycle_one_active_per_pod",
+                violation_error_message=_("This pod already has an active cycle."),
+            ),
+            models.CheckConstraint(
+                condition=Q(weekly_amount__gt=0), name="pods_cycle_weekly_amount_positive"
+            ),
+            models.CheckConstraint(condition=Q(weeks__gt=0), name="pods_cycle_weeks_positive"),
+            models.CheckConstraint(condition=Q(slots__gt=0), name="pods_cycle_slots_positive"),
+            models.CheckConstraint(condition=Q(number__gt=0), name="pods_cycle_number_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=["planned", "active", "closed"]),
+                name="pods_cycle_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return _("%(pod)s, cycle %(number)s") % {"pod": self.pod, "number": self.number}
+
+    @property
+    def ends_on(self):
+        return self.starts_on + datetime.timedelta(days=7 * self.weeks - 1)
+
+    def week_starts_on(self, week):
+        return self.starts_on + datetime.timedelta(days=7 * (week - 1))
+
+    def week_ends_on(self, week):
+        return self.week_starts_on(week) + datetime.timedelta(days=6)
+
+    def week_of(self, date):
+        """The week number that holds `date`, or None outside the cycle."""
+        if date < self.starts_on or date > self.ends_on:
+            return None
+        return (date - self.starts_on).days // 7 + 1
+
+    def current_week(self):
+        return self.week_of(self.pod.today())
+
+    @property
+    def weeks_range(self):
+        return range(1, self.weeks + 1)
+
+    def needed_per_week(self, enrolled):
+        return self.weekly_amount * enrolled
+
+
+class AlertQuerySet(models.QuerySet):
+    def showing(self, now=None):
+        now = now or timezone.now()
+        return self.filter(Q(expires_at=None) | Q(expires_at__gt=now), taken_down_at=None).order_by(
+            "-created_at"
+        )
+
+
+class Alert(models.Model):
+    """A warning organizers post to every page of the pod (a scam going around, say)."""
+
+    pod = models.ForeignKey(
+        Pod, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("pod")
+    )
+    message = models.TextField(_("message"), max_length=1000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="alerts_posted",
+        verbose_name=_("posted by"),
+    )
+    created_at = models.DateTimeField(_("posted"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("shows until"), null=True, blank=True)
+    taken_down_at = models.DateTimeField(_("taken down"), null=True, blank=True)
+
+    objects = AlertQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(message=""), name="pods_alert_message_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.message[:60]

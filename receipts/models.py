@@ -1,0 +1,133 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from mutualaid.money import MONEY
+from pods.models import Cycle, Pod
+from recipients.models import PaymentMethod, Recipient
+
+
+class ReceiptQuerySet(models.QuerySet):
+    def for_pod(self, pod):
+        return self.filter(pod=pod)
+
+    def live(self):
+        return self.filter(voided_at=None)
+
+    def voided(self):
+        return self.exclude(voided_at=None)
+
+    def total(self):
+        return self.aggregate(total=Sum("amount"))["total"] or 0
+
+
+class Receipt(models.Model):
+    """One transfer, posted for the whole pod to see. Append-only: a mistake is voided
+    with a reason (kept and shown) and posted anew, never edited or deleted."""
+
+    pod = models.ForeignKey(
+        Pod, on_delete=models.PROTECT, related_name="receipts", verbose_name=_("pod")
+    )
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.PROTECT, related_name="receipts", verbose_name=_("cycle")
+    )
+    week = models.PositiveSmallIntegerField(_("week"), validators=[MinValueValidator(1)])
+    recipient = models.ForeignKey(
+        Recipient, on_delete=models.PROTECT, related_name="receipts", verbose_name=_("recipient")
+    )
+    payer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="receipts_paid",
+        verbose_name=_("payer"),
+    )
+    amount = models.DecimalField(_("amount"), **MONEY)
+    method = models.CharField(_("method"), max_length=20, choices=PaymentMethod)
+    sent_on = models.DateField(_("sent on"))
+    reference = models.CharField(
+        _("reference"), max_length=120, blank=True, help_text=_("Optional: the app's note or ID.")
+    )
+    screenshot = models.ImageField(
+        _("screenshot"), upload_to="receipts/%Y/%m/", blank=True, max_length=200
+    )
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="receipts_posted",
+        verbose_name=_("posted by"),
+    )
+    posted_at = models.DateTimeField(_("posted"), default=timezone.now)
+    confirmed_at = models.DateTimeField(
+        _("recipient confirmed arrival"), null=True, blank=True, editable=False
+    )
+    voided_at = models.DateTimeField(_("voided"), null=True, blank=True, editable=False)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="receipts_voided",
+        verbose_name=_("voided by"),
+        editable=False,
+    )
+    void_reason = models.CharField(_("why it was voided"), max_length=300, blank=True)
+
+    objects = ReceiptQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("receipt")
+        verbose_name_plural = _("receipts")
+        ordering = ["-posted_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="receipts_receipt_amount_positive"
+            ),
+            models.CheckConstraint(condition=Q(week__gte=1), name="receipts_receipt_week_positive"),
+            models.CheckConstraint(
+                condition=Q(voided_at=None) | (~Q(void_reason="") & Q(voided_by__isnull=False)),
+                name="receipts_receipt_void_has_reason",
+                violation_error_message=_("A voided receipt needs a reason."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["cycle", "week"], name="receipts_cycle_week_idx"),
+        ]
+
+    def __str__(self):
+        return _("%(amount)s to %(recipient)s, week %(week)s") % {
+            "amount": self.amount,
+            "recipient": self.recipient,
+            "week": self.week,
+        }
+
+    @property
+    def is_void(self):
+        return self.voided_at is not None
+
+    def clean(self):
+        if self.cycle_id and self.pod_id and self.cycle.pod_id != self.pod_id:
+            raise ValidationError(_("The cycle belongs to another pod."))
+        if self.recipient_id and self.pod_id and self.recipient.pod_id != self.pod_id:
+            raise ValidationError(_("The recipient belongs to another pod."))
+        if self.cycle_id and self.week and self.week > self.cycle.weeks:
+            raise ValidationError(
+                {"week": _("This cycle has %(weeks)s weeks.") % {"weeks": self.cycle.weeks}}
+            )
+
+    def void(self, *, by, reason):
+        """Void the receipt, keeping it and the reason. Returns False if it was already
+        void: a second void must not overwrite who voided it and why."""
+        reason = reason.strip()
+        if not reason:
+            raise ValidationError({"void_reason": _("Say why the receipt is voided.")})
+        now = timezone.now()
+        updated = Receipt.objects.filter(pk=self.pk, voided_at=None).update(
+            voided_at=now, voided_by=by, void_reason=reason
+        )
+        if updated:
+            self.voided_at, self.voided_by, self.void_reason = now, by, reason
+        return bool(updated)

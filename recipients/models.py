@@ -1,0 +1,242 @@
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from pods.models import Cycle, Pod, hash_token
+
+
+class PaymentMethod(models.TextChoices):
+    CASH_APP = "cashapp", _("Cash App")
+    VENMO = "venmo", _("Venmo")
+    ZELLE = "zelle", _("Zelle")
+    PAYPAL = "paypal", _("PayPal")
+    CASH = "cash", _("cash")
+    OTHER = "other", _("other")
+
+
+class RecipientQuerySet(models.QuerySet):
+    def for_pod(self, pod):
+        return self.filter(pod=pod)
+
+
+class Recipient(models.Model):
+    """A neighbor the pod supports. Deliberately minimal: a name, where to pay, and at
+    most one way to reach them. No account, no story, no proof of need."""
+
+    pod = models.ForeignKey(
+        Pod, on_delete=models.CASCADE, related_name="recipients", verbose_name=_("pod")
+    )
+    display_name = models.CharField(
+        _("display name"), max_length=80, help_text=_("A nickname is fine.")
+    )
+    payment_method = models.CharField(
+        _("payment method"), max_length=20, choices=PaymentMethod, default=PaymentMethod.CASH_APP
+    )
+    payment_handle = models.CharField(
+        _("payment handle"),
+        max_length=120,
+        blank=True,
+        help_text=_("Shown only to organizers and to members assigned to pay this person."),
+    )
+    contact = models.CharField(
+        _("how to reach them"),
+        max_length=200,
+        blank=True,
+        help_text=_("Optional: one phone number, email or other way. Nothing more."),
+    )
+    access_token_hash = models.CharField(
+        _("private link hash"), max_length=64, blank=True, editable=False
+    )
+    handle_changed_at = models.DateTimeField(
+        _("payment handle changed"), null=True, blank=True, editable=False
+    )
+    erased_at = models.DateTimeField(_("data erased"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = RecipientQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("recipient")
+        verbose_name_plural = _("recipients")
+        ordering = ["pod", "display_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["access_token_hash"],
+                condition=~Q(access_token_hash=""),
+                name="recipients_recipient_unique_token",
+            ),
+            models.CheckConstraint(
+                condition=~Q(display_name=""), name="recipients_recipient_name_not_empty"
+            ),
+        ]
+
+    def __str__(self):
+        return self.display_name
+
+    def new_access_token(self):
+        """Give the recipient a fresh private link; return its secret (stored only hashed).
+        The old link stops working."""
+        token = secrets.token_urlsafe(24)
+        self.access_token_hash = hash_token(token)
+        return token
+
+
+class EnrollmentQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status=Enrollment.Status.ACTIVE)
+
+
+class Enrollment(models.Model):
+    """A recipient in one slot of a cycle, from a first week to a last week.
+
+    Slots are numbered 1..cycle.slots and an active enrollment holds its slot alone, so the
+    database itself keeps a cycle from being overfilled; a trigger (see the migration)
+    keeps the slot number within the cycle's slots.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        LEFT = "left", _("left")
+        COMPLETED = "completed", _("completed")
+
+    recipient = models.ForeignKey(
+        Recipient, on_delete=models.CASCADE, related_name="enrollments", verbose_name=_("recipient")
+    )
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.CASCADE, related_name="enrollments", verbose_name=_("cycle")
+    )
+    slot = models.PositiveSmallIntegerField(_("slot"), validators=[MinValueValidator(1)])
+    first_week = models.PositiveSmallIntegerField(
+        _("first week"), default=1, validators=[MinValueValidator(1)]
+    )
+    last_week = models.PositiveSmallIntegerField(_("last week"), validators=[MinValueValidator(1)])
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.ACTIVE)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    end_reason = models.CharField(
+        _("why it ended"),
+        max_length=200,
+        blank=True,
+        help_text=_("Optional. Nobody has to give a reason for leaving."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = EnrollmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("enrollment")
+        verbose_name_plural = _("enrollments")
+        ordering = ["cycle", "slot", "first_week"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "cycle"],
+                name="recipients_enrollment_once_per_cycle",
+                violation_error_message=_("This recipient is already enrolled in this cycle."),
+            ),
+            models.UniqueConstraint(
+                fields=["cycle", "slot"],
+                condition=Q(status="active"),
+                name="recipients_enrollment_one_per_slot",
+                violation_error_message=_("Another recipient holds this slot."),
+            ),
+            models.CheckConstraint(
+                condition=Q(slot__gte=1), name="recipients_enrollment_slot_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(first_week__gte=1, last_week__gte=models.F("first_week")),
+                name="recipients_enrollment_weeks_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "left", "completed"]),
+                name="recipients_enrollment_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return _("%(recipient)s in slot %(slot)s of %(cycle)s") % {
+            "recipient": self.recipient,
+            "slot": self.slot,
+            "cycle": self.cycle,
+        }
+
+    def clean(self):
+        if self.cycle_id and self.recipient_id and self.recipient.pod_id != self.cycle.pod_id:
+            raise ValidationError(_("The recipient and the cycle belong to different pods."))
+        if self.cycle_id:
+            if self.slot and self.slot > self.cycle.slots:
+                raise ValidationError(
+                    {"slot": _("This cycle has %(slots)s slots.") % {"slots": self.cycle.slots}}
+                )
+            if self.last_week and self.last_week > self.cycle.weeks:
+                raise ValidationError(
+                    {
+                        "last_week": _("This cycle has %(weeks)s weeks.")
+                        % {"weeks": self.cycle.weeks}
+                    }
+                )
+
+
+class ReferralQuerySet(models.QuerySet):
+    def waiting(self):
+        return self.filter(status=Referral.Status.WAITING).order_by("created_at", "pk")
+
+
+class Referral(models.Model):
+    """A neighbor referred to the pod, waiting their turn. First come, first served."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("waiting")
+        OFFERED = "offered", _("offered a slot")
+        ENROLLED = "enrolled", _("enrolled")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    pod = models.ForeignKey(
+        Pod, on_delete=models.CASCADE, related_name="referrals", verbose_name=_("pod")
+    )
+    referred_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referrals",
+        verbose_name=_("referred by"),
+    )
+    display_name = models.CharField(
+        _("display name"), max_length=80, help_text=_("A nickname is fine.")
+    )
+    contact = models.CharField(_("how to reach them"), max_length=200, blank=True)
+    note = models.CharField(_("note for the organizers"), max_length=500, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.WAITING)
+    recipient = models.OneToOneField(
+        Recipient,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referral",
+        verbose_name=_("recipient"),
+    )
+    created_at = models.DateTimeField(_("referred"), default=timezone.now)
+
+    objects = ReferralQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        ordering = ["pod", "created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(display_name=""), name="recipients_referral_name_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["waiting", "offered", "enrolled", "withdrawn"]),
+                name="recipients_referral_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return self.display_name

@@ -1,0 +1,67 @@
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        if password:
+            user.set_password(password)
+        else:
+            # Signing in works by an emailed code; a password stays optional.
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra_fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in: a donor, an organizer or a site admin.
+
+    Recipients have no account (they use a private link), so nothing here is about them.
+    """
+
+    email = models.EmailField(_("email address"), unique=True)
+    display_name = models.CharField(
+        _("display name"),
+        max_length=80,
+        blank=True,
+        help_text=_("How other members of your pods see you. A nickname is fine."),
+    )
+    is_staff = models.BooleanField(
+        _("site admin"),
+        default=False,
+        help_text=_("Runs this instance. Organizers do not need it to use the admin."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    EMAIL_FIELD = "email"
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        ordering = ["email"]
+
+    def __str__(self):
+        return self.display_name or self.email
+
+    def get_full_name(self):
+        return str(self)
+
+    def get_short_name(self):
+        return str(self)
