@@ -7,4 +7,5 @@ urlpatterns = [
     path("", pod_views.home, name="home"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("pods/", include("pods.urls")),
 ]
