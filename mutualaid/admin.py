@@ -1,5 +1,46 @@
+"""The organizers' admin: one site, every page scoped to the pods the person organizes.
+
+Organizers have no staff flag and no Django permissions: organizing a pod is what lets
+them in (`MutualAidAdminSite.has_permission`), and `PodScopeMixin` then limits every list,
+page, choice, filter, search and autocomplete to those pods. Site admins (staff) keep
+Django's usual behaviour and see every pod.
+"""
+
+from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.utils.translation import gettext_lazy as _
+
+
+def is_site_admin(user):
+    """Whoever runs the instance: Django's own permissions apply and nothing is scoped."""
+    return user.is_active and (user.is_staff or user.is_superuser)
+
+
+def organized_pod_ids(request):
+    """The ids of the pods the signed-in person organizes, read once per request."""
+    if not hasattr(request, "_organized_pod_ids"):
+        from pods.models import Pod
+
+        user = request.user
+        request._organized_pod_ids = (
+            frozenset(Pod.objects.organized_by(user).values_list("pk", flat=True))
+            if user.is_authenticated and user.is_active
+            else frozenset()
+        )
+    return request._organized_pod_ids
+
+
+def members_of(pod_ids):
+    """People with a membership of any of these pods: the only people an organizer
+    can pick in a form."""
+    from pods.models import Membership
+
+    user_model = get_user_model()
+    return user_model.objects.filter(
+        pk__in=Membership.objects.filter(pod_id__in=pod_ids).values("user_id")
+    )
 
 
 class MutualAidAdminSite(admin.AdminSite):
@@ -14,8 +55,170 @@ class MutualAidAdminSite(admin.AdminSite):
         user = request.user
         if not user.is_active:
             return False
-        if user.is_staff:
-            return True
-        from pods.models import Pod
+        return is_site_admin(user) or bool(organized_pod_ids(request))
 
-        return Pod.objects.organized_by(user).exists()
+
+class SamePodForm(forms.ModelForm):
+    """Everything a row links to belongs to one pod, and the people picked in it are
+    members of that pod.
+
+    Scoped choices already keep other organizers' pods out; this catches a mix of two
+    pods that one person organizes (a cycle of one and a recipient of the other).
+    """
+
+    # Person fields that may name someone outside the pod (a membership's user).
+    people_from_anywhere = ()
+
+    def clean(self):
+        from pods.models import Membership, Pod
+
+        cleaned_data = super().clean()
+        user_model = get_user_model()
+        pod_ids, people = set(), []
+        for field in self._meta.model._meta.concrete_fields:
+            if not field.is_relation:
+                continue
+            if field.name in self.fields:
+                value = cleaned_data.get(field.name)
+            elif getattr(self.instance, field.attname, None) is not None:
+                value = getattr(self.instance, field.name)
+            else:
+                continue
+            if value is None:
+                continue
+            if isinstance(value, Pod):
+                pod_ids.add(value.pk)
+            elif isinstance(value, user_model):
+                # Only a newly picked person: an old pledge of someone who has since
+                # left the pod stays editable.
+                if field.name in self.changed_data and field.name not in self.people_from_anywhere:
+                    people.append((field.name, value))
+            elif hasattr(value, "pod_id"):
+                pod_ids.add(value.pod_id)
+        if len(pod_ids) > 1:
+            raise ValidationError(_("These belong to different pods."))
+        if pod_ids:
+            (pod_id,) = pod_ids
+            for name, person in people:
+                if not Membership.objects.active().filter(pod_id=pod_id, user=person).exists():
+                    self.add_error(
+                        name, _("%(person)s is not a member of this pod.") % {"person": person}
+                    )
+        return cleaned_data
+
+    def _get_validation_exclusions(self):
+        # A link shown read-only (a cycle's pod once it exists) is left out of the form,
+        # and Django then skips every constraint that names it: "one active cycle per
+        # pod" would go unchecked and the database would refuse the save with a 500.
+        # The instance already holds those links, so they take part in validation.
+        exclude = super()._get_validation_exclusions()
+        fixed = {
+            field.name
+            for field in self._meta.model._meta.concrete_fields
+            if field.is_relation
+            and field.editable
+            and field.name not in self.fields
+            and getattr(self.instance, field.attname, None) is not None
+        }
+        return exclude - fixed
+
+
+class PodScopeMixin:
+    """Scopes a model admin or inline to the pods the person organizes.
+
+    `pod_path` is the lookup from the model to its pod ("pod", "cycle__pod"; "" for the
+    Pod itself). The `organizer_can_*` flags say what organizers may do with their pods'
+    rows; viewing is always allowed. Site admins keep Django's permissions.
+    """
+
+    pod_path = "pod"
+    organizer_can_add = True
+    organizer_can_change = True
+    organizer_can_delete = False
+    form = SamePodForm
+
+    def scope(self, request, queryset):
+        if is_site_admin(request.user):
+            return queryset
+        lookup = f"{self.pod_path}__in" if self.pod_path else "pk__in"
+        return queryset.filter(**{lookup: organized_pod_ids(request)})
+
+    def get_queryset(self, request):
+        return self.scope(request, super().get_queryset(request))
+
+    def pod_id_of(self, obj):
+        if not self.pod_path:
+            return obj.pk
+        *hops, last = self.pod_path.split("__")
+        try:
+            for hop in hops:
+                obj = getattr(obj, hop)
+        except ObjectDoesNotExist:
+            return None
+        return getattr(obj, f"{last}_id", None)
+
+    def organizes(self, request, obj=None):
+        ids = organized_pod_ids(request)
+        if not ids:
+            return False
+        # An inline is handed its parent, which the parent admin has already scoped.
+        if obj is None or isinstance(self, admin.options.InlineModelAdmin):
+            return True
+        return self.pod_id_of(obj) in ids
+
+    def has_module_permission(self, request):
+        if is_site_admin(request.user):
+            return super().has_module_permission(request)
+        return self.organizes(request)
+
+    def has_view_permission(self, request, obj=None):
+        if is_site_admin(request.user):
+            return super().has_view_permission(request, obj)
+        return self.organizes(request, obj)
+
+    def has_add_permission(self, request, *args):
+        # ModelAdmin passes only the request; an inline also passes its parent.
+        if is_site_admin(request.user):
+            return super().has_add_permission(request, *args)
+        return self.organizer_can_add and self.organizes(request)
+
+    def has_change_permission(self, request, obj=None):
+        if is_site_admin(request.user):
+            return super().has_change_permission(request, obj)
+        return self.organizer_can_change and self.organizes(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if is_site_admin(request.user):
+            return super().has_delete_permission(request, obj)
+        return self.organizer_can_delete and self.organizes(request, obj)
+
+    def get_field_queryset(self, db, db_field, request):
+        """Choices in forms (selects, autocompletes, the rows an inline may point to)
+        come from the related model's scoped admin, never from the whole table."""
+        if is_site_admin(request.user):
+            return super().get_field_queryset(db, db_field, request)
+        model = db_field.remote_field.model
+        if model is get_user_model():
+            return members_of(organized_pod_ids(request)).using(db).order_by("email")
+        related_admin = self.admin_site._registry.get(model)
+        if not isinstance(related_admin, PodScopeMixin):
+            return model._default_manager.none()
+        queryset = related_admin.get_queryset(request).using(db)
+        ordering = related_admin.get_ordering(request)
+        return queryset.order_by(*ordering) if ordering else queryset
+
+
+class PodScopedAdmin(PodScopeMixin, admin.ModelAdmin):
+    # Links that define a row (a cycle's pod, an enrollment's recipient) are shown but
+    # not changed once it exists: moving them would tear the row from its history.
+    readonly_on_change = ()
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            readonly += [name for name in self.readonly_on_change if name not in readonly]
+        return readonly
+
+
+class PodScopedTabularInline(PodScopeMixin, admin.TabularInline):
+    pass

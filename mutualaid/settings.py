@@ -114,13 +114,28 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+# A code rather than a link, like sign-in: typed on the phone that has the page open.
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_GET = False
-ACCOUNT_RATE_LIMITS = {}  # allauth's defaults, which need a shared cache (see CACHES)
+# The invitation-aware sign-up form, a login form whose password is optional, and code
+# requests that work for accounts made in the admin too (see users/forms.py).
+ACCOUNT_FORMS = {
+    "signup": "users.forms.SignupForm",
+    "login": "users.forms.LoginForm",
+    "request_login_code": "users.forms.RequestLoginCodeForm",
+}
+# allauth merges this dict over its defaults (only False turns them off), so {} keeps
+# them all on: 3 sign-in codes a minute per address, 20 per IP, and so on. They count in
+# the shared cache (see CACHES). tests/users/test_rate_limit.py checks they answer.
+ACCOUNT_RATE_LIMITS = {}
+# Behind a load balancer every request comes from its address; per-IP limits need the
+# client's, from X-Forwarded-For. Set to the number of proxies in front of the app.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # A cache shared by every web process (allauth's rate limits live there): Redis by
-# REDIS_URL in production, the database locally.
+# CACHE_URL in production (redis://127.0.0.1:6379/0), the database locally.
 CACHES = {
     "default": env.cache_url("CACHE_URL", default="dbcache://django_cache"),
 }
@@ -201,6 +216,9 @@ SECURE_CSP = {
 
 # How long a former recipient's handle and contact are kept after they leave.
 RECIPIENT_RETENTION_DAYS = env.int("RECIPIENT_RETENTION_DAYS", default=30)
+
+# Where the app is reached, for links in emails sent outside a request (no Host header).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

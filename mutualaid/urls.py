@@ -8,4 +8,5 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("pods/", include("pods.urls")),
+    path("", include("users.urls")),
 ]

@@ -1,8 +1,10 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from mutualaid.money import MONEY
@@ -19,6 +21,13 @@ class PledgeQuerySet(models.QuerySet):
 
     def total(self):
         return self.aggregate(total=Sum("amount"))["total"] or 0
+
+    def summary(self):
+        """The weekly total and how many donors give it, in one query."""
+        row = self.aggregate(total=Sum("amount"), donors=Count("donor", distinct=True))
+        # Quantized: SQLite hands sums back without their trailing zeros.
+        total = (row["total"] or Decimal("0")).quantize(Decimal("0.01"))
+        return {"total": total, "donors": row["donors"]}
 
 
 class Pledge(models.Model):

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -134,6 +134,15 @@ class Membership(models.Model):
         _("active"), default=True, help_text=_("A member who left keeps their history.")
     )
     joined_at = models.DateTimeField(_("joined"), auto_now_add=True)
+    invitation = models.ForeignKey(
+        "Invitation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name=_("joined through"),
+        help_text=_("The invitation this person last joined through, if any."),
+    )
 
     objects = MembershipQuerySet.as_manager()
 
@@ -160,6 +169,14 @@ class InvitationQuerySet(models.QuerySet):
 
 
 class Invitation(models.Model):
+    class Status(models.TextChoices):
+        """Not stored: worked out from the fields and the time (see `status()`)."""
+
+        ACTIVE = "active", _("active")
+        EXPIRED = "expired", _("expired")
+        USED_UP = "used_up", _("used up")
+        REVOKED = "revoked", _("revoked")
+
     pod = models.ForeignKey(
         Pod, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("pod")
     )
@@ -208,6 +225,66 @@ class Invitation(models.Model):
         token = secrets.token_urlsafe(24)
         self.token_hash = hash_token(token)
         return token
+
+    def status(self, now=None):
+        now = now or timezone.now()
+        if self.revoked_at is not None:
+            return self.Status.REVOKED
+        if self.uses >= self.max_uses:
+            return self.Status.USED_UP
+        if self.expires_at <= now:
+            return self.Status.EXPIRED
+        return self.Status.ACTIVE
+
+    def revoke(self):
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            Invitation.objects.filter(pk=self.pk, revoked_at=None).update(
+                revoked_at=self.revoked_at
+            )
+
+    def grants_nothing_to(self, membership):
+        """True when `membership` (or None) already has all this invitation would give."""
+        return (
+            membership is not None
+            and membership.active
+            and (membership.role == Membership.Role.ORGANIZER or membership.role == self.role)
+        )
+
+    def accept(self, user):
+        """Make `user` a member of the pod with the invitation's role, using one of its
+        uses, and return the membership. A person who left comes back; an active member
+        uses nothing unless the invitation raises them from donor to organizer.
+
+        Raises ValidationError (code "unusable") when the invitation is expired, used up
+        or revoked by the time it is used."""
+        with transaction.atomic():
+            # Lock the invitation: two people following a one-use link at the same moment
+            # must not both get in. The second waits here, then sees it used up.
+            invitation = Invitation.objects.select_for_update().get(pk=self.pk)
+            if invitation.status() != self.Status.ACTIVE:
+                raise ValidationError(_("This invitation can no longer be used."), code="unusable")
+            membership = Membership.objects.filter(pod_id=self.pod_id, user=user).first()
+            if self.grants_nothing_to(membership):
+                return membership
+            # Conditional on the same rules as `usable()`, so that even without row locks
+            # (SQLite) a use past the limit matches nothing instead of being counted.
+            claimed = (
+                Invitation.objects.usable().filter(pk=self.pk).update(uses=models.F("uses") + 1)
+            )
+            if not claimed:
+                raise ValidationError(_("This invitation can no longer be used."), code="unusable")
+            if membership is None:
+                membership = Membership.objects.create(
+                    pod_id=self.pod_id, user=user, role=self.role, invitation=self
+                )
+            else:
+                membership.active = True
+                membership.role = self.role
+                membership.invitation = self
+                membership.save(update_fields=["active", "role", "invitation"])
+        self.uses = invitation.uses + 1
+        return membership
 
 
 class CycleQuerySet(models.QuerySet):

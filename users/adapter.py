@@ -1,7 +1,30 @@
+"""How allauth meets our one sign-up rule: nobody signs up without an organizer's
+invitation. Following a valid link (users.views.join) puts the invitation in the
+session; sign-up is open only while it is there and still usable."""
+
 from allauth.account.adapter import DefaultAccountAdapter
+
+from pods.models import Invitation
+
+SESSION_KEY = "invitation_id"
+
+
+def remember_invitation(request, invitation):
+    request.session[SESSION_KEY] = invitation.pk
+
+
+def forget_invitation(request):
+    request.session.pop(SESSION_KEY, None)
+
+
+def invitation_from_session(request):
+    """The invitation this visitor followed, if it can still be used; else None."""
+    pk = request.session.get(SESSION_KEY)
+    if not isinstance(pk, int):
+        return None
+    return Invitation.objects.usable().select_related("pod").filter(pk=pk).first()
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
-        # Nobody signs up without an organizer's invitation.
-        return False
+        return invitation_from_session(request) is not None

@@ -1,9 +1,11 @@
 """Enrollments never exceed a cycle's slots, held by the database.
 
 An active enrollment holds one slot number alone (a partial unique constraint); these
-triggers keep every slot number within 1..cycle.slots, and keep a cycle's slots from
-being cut below a slot that is in use. Together they make overfilling impossible on
-SQLite and PostgreSQL alike, even when two requests race (the unique index decides).
+triggers keep every active enrollment's slot within 1..cycle.slots (also when a left one
+comes back), and keep a cycle's slots from being cut below a slot that is in use. Together
+they make overfilling impossible on SQLite and PostgreSQL alike, even when two requests
+race: the unique index decides between two enrollments, and on PostgreSQL an enrollment
+share-locks its cycle so that a concurrent cut of the slots waits for it and sees it.
 """
 
 from django.db import migrations
@@ -12,13 +14,15 @@ SQLITE_FORWARD = [
     """
     CREATE TRIGGER recipients_enrollment_slot_within_cycle_insert
     BEFORE INSERT ON recipients_enrollment
-    WHEN NEW.slot > (SELECT slots FROM pods_cycle WHERE id = NEW.cycle_id)
+    WHEN NEW.status = 'active'
+        AND NEW.slot > (SELECT slots FROM pods_cycle WHERE id = NEW.cycle_id)
     BEGIN SELECT RAISE(ABORT, 'recipients_enrollment_slot_within_cycle'); END
     """,
     """
     CREATE TRIGGER recipients_enrollment_slot_within_cycle_update
-    BEFORE UPDATE OF slot, cycle_id ON recipients_enrollment
-    WHEN NEW.slot > (SELECT slots FROM pods_cycle WHERE id = NEW.cycle_id)
+    BEFORE UPDATE OF slot, cycle_id, status ON recipients_enrollment
+    WHEN NEW.status = 'active'
+        AND NEW.slot > (SELECT slots FROM pods_cycle WHERE id = NEW.cycle_id)
     BEGIN SELECT RAISE(ABORT, 'recipients_enrollment_slot_within_cycle'); END
     """,
     """
@@ -40,8 +44,16 @@ SQLITE_BACKWARD = [
 POSTGRES_FORWARD = [
     """
     CREATE FUNCTION recipients_enrollment_slot_within_cycle() RETURNS trigger AS $$
+    DECLARE
+        cycle_slots integer;
     BEGIN
-        IF NEW.slot > (SELECT slots FROM pods_cycle WHERE id = NEW.cycle_id) THEN
+        IF NEW.status <> 'active' THEN
+            RETURN NEW;
+        END IF;
+        -- FOR SHARE: a concurrent cut of the cycle's slots, whose own check cannot see
+        -- this uncommitted row, must wait for it (and this waits for a cut in flight).
+        SELECT slots INTO cycle_slots FROM pods_cycle WHERE id = NEW.cycle_id FOR SHARE;
+        IF NEW.slot > cycle_slots THEN
             RAISE EXCEPTION 'recipients_enrollment_slot_within_cycle'
                 USING ERRCODE = 'check_violation';
         END IF;
@@ -51,7 +63,7 @@ POSTGRES_FORWARD = [
     """,
     """
     CREATE TRIGGER recipients_enrollment_slot_within_cycle
-    BEFORE INSERT OR UPDATE OF slot, cycle_id ON recipients_enrollment
+    BEFORE INSERT OR UPDATE OF slot, cycle_id, status ON recipients_enrollment
     FOR EACH ROW EXECUTE FUNCTION recipients_enrollment_slot_within_cycle()
     """,
     """

@@ -1,0 +1,101 @@
+from decimal import Decimal
+
+from django import forms
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext_lazy as _
+
+# Far above what a neighbor gives in a week, low enough to catch a slipped finger
+# (the database would take up to 99,999,999.99).
+MAX_WEEKLY_PLEDGE = Decimal("10000.00")
+
+
+class PledgeForm(forms.Form):
+    """Set, change, pause or cancel the signed-in member's weekly pledge, from this week
+    or the next. Which actions make sense depends on what they pledge now."""
+
+    SET = "set"
+    PAUSE = "pause"
+    CANCEL = "cancel"
+
+    action = forms.ChoiceField(
+        label=_("What would you like to do?"),
+        widget=forms.RadioSelect,
+        initial=SET,
+        # Reached when the page was stale: say so rather than "select a valid choice".
+        error_messages={
+            "invalid_choice": _("Your pledge has changed since this page was shown: try again.")
+        },
+    )
+    amount = forms.DecimalField(
+        label=_("Weekly amount"),
+        required=False,
+        max_digits=None,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=MAX_WEEKLY_PLEDGE,
+        localize=True,
+        # Text with a decimal keypad: a number input would refuse "12,50" in languages
+        # that write decimals with a comma.
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        error_messages={
+            "invalid": _("Enter an amount of money, such as 25 or 25.50."),
+            "min_value": _("The amount must be more than zero. To stop, choose cancel."),
+            "max_decimal_places": _("Use at most two decimal places, such as 25.50."),
+        },
+    )
+    starts = forms.TypedChoiceField(
+        label=_("Starting"),
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={
+            "invalid_choice": _("A change can start this week or next week, never in the past.")
+        },
+    )
+
+    def __init__(
+        self, *args, cycle, weeks, current_week, has_active, has_paused, currency, **kwargs
+    ):
+        super().__init__(*args, **kwargs)
+        if has_active:
+            set_label = _("Change my weekly amount")
+        elif has_paused:
+            set_label = _("Resume my pledge")
+        else:
+            set_label = _("Pledge a weekly amount")
+        actions = [(self.SET, set_label)]
+        if has_active:
+            actions.append((self.PAUSE, _("Pause my pledge")))
+        if has_active or has_paused:
+            actions.append((self.CANCEL, _("Cancel my pledge")))
+        self.fields["action"].choices = actions
+        if len(actions) == 1:
+            self.fields["action"].widget = forms.HiddenInput()
+        help_text = _("In %(currency)s, at most %(max)s a week.") % {
+            "currency": currency,
+            "max": number_format(MAX_WEEKLY_PLEDGE, decimal_pos=2, force_grouping=True),
+        }
+        if len(actions) > 1:
+            help_text = f"{help_text} {_('Not needed to pause or cancel.')}"
+        self.fields["amount"].help_text = help_text
+        self.fields["amount"].error_messages["max_value"] = _(
+            "That is more than %(max)s a week. Please check the amount."
+        ) % {"max": number_format(MAX_WEEKLY_PLEDGE, decimal_pos=2, force_grouping=True)}
+        self.fields["starts"].choices = [
+            (week, _week_label(cycle, week, current_week)) for week in weeks
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        amount_missing = cleaned.get("amount") is None and "amount" not in self.errors
+        if cleaned.get("action") == self.SET and amount_missing:
+            self.add_error("amount", _("Enter the amount you want to give each week."))
+        return cleaned
+
+
+def _week_label(cycle, week, current_week):
+    values = {"week": week, "date": date_format(cycle.week_starts_on(week), "MONTH_DAY_FORMAT")}
+    if current_week is None:
+        return _("the start of the cycle (week %(week)s, from %(date)s)") % values
+    if week == current_week:
+        return _("this week (week %(week)s, from %(date)s)") % values
+    return _("next week (week %(week)s, from %(date)s)") % values

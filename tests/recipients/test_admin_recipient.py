@@ -1,0 +1,76 @@
+"""Recipients in the admin: a changed payment handle is flagged; nothing crosses pods."""
+
+import pytest
+from django.urls import reverse
+
+from recipients.models import Recipient, Referral
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def organizer_client(client, organizer):
+    client.force_login(organizer)
+    return client
+
+
+def change(client, recipient, **fields):
+    data = {
+        "display_name": recipient.display_name,
+        "payment_method": recipient.payment_method,
+        "payment_handle": recipient.payment_handle,
+        "contact": recipient.contact,
+    }
+    data.update(fields)
+    return client.post(reverse("admin:recipients_recipient_change", args=[recipient.pk]), data)
+
+
+def test_organizer_sees_the_payment_handle(organizer_client, recipient):
+    response = organizer_client.get(reverse("admin:recipients_recipient_changelist"))
+    assert "$rosa" in response.text
+
+
+def test_changing_the_handle_is_recorded(organizer_client, recipient):
+    response = change(organizer_client, recipient, payment_handle="$rosa-new")
+    assert response.status_code == 302
+    recipient.refresh_from_db()
+    assert recipient.payment_handle == "$rosa-new"
+    assert recipient.handle_changed_at is not None
+
+
+def test_changing_anything_else_does_not_flag_the_handle(organizer_client, recipient):
+    change(organizer_client, recipient, display_name="Rosa M.")
+    recipient.refresh_from_db()
+    assert recipient.display_name == "Rosa M."
+    assert recipient.handle_changed_at is None
+
+
+def test_new_recipient_is_not_flagged(organizer_client, pod):
+    organizer_client.post(
+        reverse("admin:recipients_recipient_add"),
+        {"pod": pod.pk, "display_name": "Kai", "payment_method": "venmo", "payment_handle": "@k"},
+    )
+    kai = Recipient.objects.get(display_name="Kai")
+    assert kai.pod == pod
+    assert kai.handle_changed_at is None
+
+
+def test_outsider_cannot_change_the_handle(client, outsider, recipient):
+    client.force_login(outsider)
+    response = change(client, recipient, payment_handle="$scammer")
+    assert response.status_code == 302
+    recipient.refresh_from_db()
+    assert recipient.payment_handle == "$rosa"
+    assert recipient.handle_changed_at is None
+
+
+def test_referral_is_credited_to_the_organizer_and_keeps_its_place(
+    organizer_client, organizer, pod
+):
+    organizer_client.post(
+        reverse("admin:recipients_referral_add"),
+        {"pod": pod.pk, "display_name": "Lee", "status": "waiting", "created_at": "2000-01-01"},
+    )
+    referral = Referral.objects.get()
+    assert referral.referred_by == organizer
+    assert referral.created_at.year > 2000

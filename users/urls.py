@@ -1,0 +1,9 @@
+from django.urls import path
+
+from users import views
+
+app_name = "users"
+
+urlpatterns = [
+    path("join/<str:token>/", views.join, name="join"),
+]

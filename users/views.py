@@ -1,0 +1,64 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from pods.models import Invitation, Membership, hash_token
+from users.adapter import remember_invitation
+
+# Status codes of the page a bad link gets: an unknown link is Not Found; one that
+# existed but can no longer be used is Gone. Either way nothing is created.
+INVALID_STATUS = {
+    "unknown": 404,
+    Invitation.Status.EXPIRED: 410,
+    Invitation.Status.USED_UP: 410,
+    Invitation.Status.REVOKED: 410,
+    "unusable": 410,
+}
+
+
+def _invalid(request, reason):
+    return render(
+        request, "users/join_invalid.html", {"reason": reason}, status=INVALID_STATUS[reason]
+    )
+
+
+@never_cache
+def join(request, token):
+    """Where an invitation link leads. Signed out: the invitation is kept in the session
+    and the neighbor signs up (or signs in, if they already have an account). Signed in:
+    a button to join this pod too."""
+    invitation = (
+        Invitation.objects.select_related("pod").filter(token_hash=hash_token(token)).first()
+    )
+    if invitation is None:
+        return _invalid(request, "unknown")
+    status = invitation.status()
+    if status != Invitation.Status.ACTIVE:
+        return _invalid(request, status)
+
+    if not request.user.is_authenticated:
+        remember_invitation(request, invitation)
+        # Someone with an account already (from another pod) signs in and comes back.
+        login_url = f"{reverse('account_login')}?{urlencode({'next': request.path})}"
+        return render(
+            request, "users/join.html", {"invitation": invitation, "login_url": login_url}
+        )
+
+    membership = Membership.objects.filter(pod=invitation.pod, user=request.user).first()
+    already_member = invitation.grants_nothing_to(membership)
+    if request.method == "POST" and not already_member:
+        try:
+            invitation.accept(request.user)
+        except ValidationError:
+            return _invalid(request, "unusable")
+        messages.success(request, _("Welcome to %(pod)s.") % {"pod": invitation.pod.name})
+        return redirect("pods:dashboard", slug=invitation.pod.slug)
+    return render(
+        request,
+        "users/join.html",
+        {"invitation": invitation, "membership": membership, "already_member": already_member},
+    )
