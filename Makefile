@@ -29,7 +29,7 @@ run: install
 	DEBUG=true $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 test: install
-	$(UV) run --frozen pytest
+	$(UV) run --frozen pytest -n auto
 
 lint: install
 	$(UV) run --frozen ruff check .

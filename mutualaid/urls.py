@@ -7,6 +7,9 @@ urlpatterns = [
     path("", pod_views.home, name="home"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("pods/<slug:slug>/receipts/", include("receipts.urls")),
     path("pods/", include("pods.urls")),
+    # /pods/<slug>/refer/, waitlist, recipients… and the private links /r/<secret>/.
+    path("", include("recipients.urls")),
     path("", include("users.urls")),
 ]

@@ -4,6 +4,8 @@ from django import forms
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
 
+from pods.templatetags.money import format_money
+
 # Far above what a neighbor gives in a week, low enough to catch a slipped finger
 # (the database would take up to 99,999,999.99).
 MAX_WEEKLY_PLEDGE = Decimal("10000.00")
@@ -99,3 +101,97 @@ def _week_label(cycle, week, current_week):
     if week == current_week:
         return _("this week (week %(week)s, from %(date)s)") % values
     return _("next week (week %(week)s, from %(date)s)") % values
+
+
+class PlanLineForm(forms.Form):
+    """One transfer of a week's plan, as an organizer adjusts it. Payers and recipients
+    are choices given by the view (active members; recipients enrolled that week), so
+    that a page of any length costs no query per line."""
+
+    payer = forms.TypedChoiceField(label=_("Payer"), coerce=int)
+    recipient = forms.TypedChoiceField(label=_("Recipient"), coerce=int)
+    amount = forms.DecimalField(
+        label=_("Amount"),
+        max_digits=None,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        error_messages={
+            "invalid": _("Enter an amount of money, such as 25 or 25.50."),
+            "min_value": _("The amount must be more than zero. To drop a line, tick remove."),
+            "max_decimal_places": _("Use at most two decimal places, such as 25.50."),
+        },
+    )
+
+    def __init__(self, *args, payers, recipients, **kwargs):
+        super().__init__(*args, **kwargs)
+        blank = [("", "—")]
+        self.fields["payer"].choices = blank + list(payers)
+        self.fields["recipient"].choices = blank + list(recipients)
+
+
+class BasePlanFormSet(forms.BaseFormSet):
+    def __init__(self, *args, weekly_amount, currency, **kwargs):
+        self.weekly_amount = weekly_amount
+        self.currency = currency
+        super().__init__(*args, **kwargs)
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = _("Remove")
+
+    def lines(self):
+        """The kept lines as (payer id, recipient id, amount), once valid."""
+        return [
+            (
+                form.cleaned_data["payer"],
+                form.cleaned_data["recipient"],
+                form.cleaned_data["amount"],
+            )
+            for form in self._kept_forms()
+        ]
+
+    def _kept_forms(self):
+        # Blank extra lines have no cleaned data; removed lines are skipped.
+        return [
+            form for form in self.forms if form.cleaned_data and not self._should_delete_form(form)
+        ]
+
+    def clean(self):
+        if any(self.errors):
+            return
+        seen = {}
+        totals = {}
+        for form in self._kept_forms():
+            pair = (form.cleaned_data["payer"], form.cleaned_data["recipient"])
+            if pair in seen:
+                form.add_error(
+                    "payer",
+                    _("This payer already has a line for this recipient: change that line."),
+                )
+            seen[pair] = form
+            recipient = form.cleaned_data["recipient"]
+            totals[recipient] = totals.get(recipient, Decimal("0")) + form.cleaned_data["amount"]
+        over = [recipient for recipient, total in totals.items() if total > self.weekly_amount]
+        if over:
+            names = dict(self.forms[0].fields["recipient"].choices) if self.forms else {}
+            raise forms.ValidationError(
+                [
+                    _("%(name)s would get %(total)s, more than the %(amount)s a week.")
+                    % {
+                        "name": names.get(recipient, recipient),
+                        "total": format_money(totals[recipient], self.currency),
+                        "amount": format_money(self.weekly_amount, self.currency),
+                    }
+                    for recipient in over
+                ]
+            )
+        if not seen:
+            raise forms.ValidationError(
+                _("A plan needs at least one transfer. To change everything, edit the lines.")
+            )
+
+
+PlanFormSet = forms.formset_factory(PlanLineForm, formset=BasePlanFormSet, extra=2, can_delete=True)

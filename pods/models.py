@@ -413,3 +413,53 @@ class Alert(models.Model):
 
     def __str__(self):
         return self.message[:60]
+
+    def is_showing(self, now=None):
+        now = now or timezone.now()
+        return self.taken_down_at is None and (self.expires_at is None or self.expires_at > now)
+
+    def take_down(self):
+        """Stop showing the alert. Returns False if it was already taken down: a second
+        press must not move the time it came down."""
+        now = timezone.now()
+        updated = Alert.objects.filter(pk=self.pk, taken_down_at=None).update(taken_down_at=now)
+        if updated:
+            self.taken_down_at = now
+        return bool(updated)
+
+
+class Notification(models.Model):
+    """One email the reminders sent, logged so that no run sends it twice. `key` says what
+    it was about: the cycle and week of a payer's reminder, the day of an organizers'
+    digest. The row is written before the mail goes out: after a crash, a reminder is
+    missed rather than sent again."""
+
+    class Kind(models.TextChoices):
+        PAYMENT_REMINDER = "payment_reminder", _("reminder to pay")
+        MISSING_TRANSFERS = "missing_transfers", _("missing transfers, to organizers")
+
+    pod = models.ForeignKey(
+        Pod, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("pod")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("person"),
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind)
+    key = models.CharField(_("about"), max_length=100)
+    created_at = models.DateTimeField(_("sent"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "key"], name="pods_notification_sent_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.user} · {self.key}"

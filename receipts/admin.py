@@ -46,9 +46,10 @@ def _in_pod_time(moment, pod):
     return moment.astimezone(zoneinfo.ZoneInfo(pod.time_zone)).isoformat(timespec="seconds")
 
 
-def receipts_csv_response(receipts, filename):
+def receipts_csv_response(receipts, filename, *, person=str):
     """Every receipt in `receipts`, voided ones too (with why), as a CSV download.
-    Amounts are written as the Decimal's own text, never through a float."""
+    Amounts are written as the Decimal's own text, never through a float. `person` names
+    the payer and poster (the members' board passes a name that is never an email)."""
     receipts = receipts.select_related("cycle", "pod", "recipient", "payer", "posted_by").order_by(
         "cycle__pod__name", "cycle__number", "week", "sent_on", "pk"
     )
@@ -66,11 +67,11 @@ def receipts_csv_response(receipts, filename):
                 receipt.week,
                 receipt.sent_on.isoformat(),
                 receipt.recipient,
-                receipt.payer,
+                person(receipt.payer),
                 str(receipt.amount),
                 receipt.get_method_display(),
                 receipt.reference,
-                receipt.posted_by,
+                person(receipt.posted_by),
                 _in_pod_time(receipt.posted_at, receipt.pod),
                 _in_pod_time(receipt.voided_at, receipt.pod),
                 receipt.void_reason,

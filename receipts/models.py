@@ -75,6 +75,10 @@ class Receipt(models.Model):
         editable=False,
     )
     void_reason = models.CharField(_("why it was voided"), max_length=300, blank=True)
+    # Generated when the form is shown and sent back with it: the same form submitted
+    # twice (a double tap, a retry on a bad connection) finds the first receipt instead
+    # of posting a second one. Empty for receipts made another way (admin, demo data).
+    submission_key = models.UUIDField(_("submission key"), null=True, blank=True, editable=False)
 
     objects = ReceiptQuerySet.as_manager()
 
@@ -91,6 +95,11 @@ class Receipt(models.Model):
                 condition=Q(voided_at=None) | (~Q(void_reason="") & Q(voided_by__isnull=False)),
                 name="receipts_receipt_void_has_reason",
                 violation_error_message=_("A voided receipt needs a reason."),
+            ),
+            models.UniqueConstraint(
+                fields=["submission_key"],
+                name="receipts_receipt_unique_submission_key",
+                violation_error_message=_("This receipt has already been posted."),
             ),
         ]
         indexes = [

@@ -86,6 +86,14 @@ class Recipient(models.Model):
         self.access_token_hash = hash_token(token)
         return token
 
+    @property
+    def has_private_link(self):
+        return bool(self.access_token_hash)
+
+    @property
+    def is_erased(self):
+        return self.erased_at is not None
+
 
 class EnrollmentQuerySet(models.QuerySet):
     def active(self):
@@ -147,8 +155,14 @@ class Enrollment(models.Model):
             models.CheckConstraint(
                 condition=Q(slot__gte=1), name="recipients_enrollment_slot_positive"
             ),
+            # An ended enrollment may end before its first week (last_week =
+            # first_week - 1): someone who left before their support began covers no week.
             models.CheckConstraint(
-                condition=Q(first_week__gte=1, last_week__gte=models.F("first_week")),
+                condition=Q(first_week__gte=1)
+                & (
+                    Q(last_week__gte=models.F("first_week"))
+                    | (~Q(status="active") & Q(last_week=models.F("first_week") - 1))
+                ),
                 name="recipients_enrollment_weeks_ordered",
             ),
             models.CheckConstraint(
@@ -182,8 +196,23 @@ class Enrollment(models.Model):
 
 
 class ReferralQuerySet(models.QuerySet):
+    def in_queue_order(self):
+        """First come, first served, unless an organizer moved someone (with a reason).
+
+        queue_position stays empty until the first move; a move numbers everyone waiting
+        at that moment, so anyone referred later (still empty) queues behind them, by
+        arrival."""
+        return self.order_by(models.F("queue_position").asc(nulls_last=True), "created_at", "pk")
+
     def waiting(self):
-        return self.filter(status=Referral.Status.WAITING).order_by("created_at", "pk")
+        return self.filter(status=Referral.Status.WAITING).in_queue_order()
+
+    def offered(self):
+        return self.filter(status=Referral.Status.OFFERED).order_by("created_at", "pk")
+
+    def holding_a_slot(self):
+        """Offered a slot that no enrollment holds yet: the offer keeps it for them."""
+        return self.filter(status=Referral.Status.OFFERED, recipient=None)
 
 
 class Referral(models.Model):
@@ -221,6 +250,15 @@ class Referral(models.Model):
         verbose_name=_("recipient"),
     )
     created_at = models.DateTimeField(_("referred"), default=timezone.now)
+    queue_position = models.PositiveIntegerField(
+        _("place in the queue"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Empty: in order of arrival. Set when an organizer moves someone."),
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True, editable=False)
+    erased_at = models.DateTimeField(_("data erased"), null=True, blank=True, editable=False)
 
     objects = ReferralQuerySet.as_manager()
 
@@ -240,3 +278,46 @@ class Referral(models.Model):
 
     def __str__(self):
         return self.display_name
+
+
+class ReferralMove(models.Model):
+    """An organizer moved a referral in the queue. The queue is first come, first served,
+    so every exception to it is kept with its reason, for the other organizers to see."""
+
+    referral = models.ForeignKey(
+        Referral, on_delete=models.CASCADE, related_name="moves", verbose_name=_("referral")
+    )
+    moved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referral_moves",
+        verbose_name=_("moved by"),
+    )
+    from_position = models.PositiveIntegerField(_("from place"))
+    to_position = models.PositiveIntegerField(_("to place"))
+    reason = models.CharField(_("reason"), max_length=300)
+    created_at = models.DateTimeField(_("moved"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("move in the queue")
+        verbose_name_plural = _("moves in the queue")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reason=""), name="recipients_referralmove_reason_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=Q(from_position__gte=1, to_position__gte=1)
+                & ~Q(from_position=models.F("to_position")),
+                name="recipients_referralmove_positions_differ",
+            ),
+        ]
+
+    def __str__(self):
+        return _("%(referral)s: place %(from)s to %(to)s") % {
+            "referral": self.referral,
+            "from": self.from_position,
+            "to": self.to_position,
+        }

@@ -5,6 +5,7 @@ from allauth.account.forms import SignupForm as AllauthSignupForm
 from allauth.account.models import EmailAddress
 from allauth.core import context
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import render
@@ -110,3 +111,12 @@ class LoginForm(AllauthLoginForm):
         if not self.errors and not cleaned_data.get("password"):
             ensure_email_address(self.user)
         return cleaned_data
+
+
+class ProfileForm(forms.ModelForm):
+    """What a member may set about themselves: how others see them."""
+
+    class Meta:
+        model = get_user_model()
+        fields = ["display_name", "anonymous_to_recipients"]
+        widgets = {"display_name": forms.TextInput(attrs={"autocomplete": "nickname"})}

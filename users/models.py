@@ -38,6 +38,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         blank=True,
         help_text=_("How other members of your pods see you. A nickname is fine."),
     )
+    anonymous_to_recipients = models.BooleanField(
+        _("stay anonymous to recipients"),
+        default=False,
+        help_text=_(
+            "Recipients see your receipts to them as from “a neighbor” instead of your "
+            "display name. Members of your pods still see who paid."
+        ),
+    )
     is_staff = models.BooleanField(
         _("site admin"),
         default=False,

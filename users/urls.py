@@ -6,4 +6,5 @@ app_name = "users"
 
 urlpatterns = [
     path("join/<str:token>/", views.join, name="join"),
+    path("profile/", views.profile, name="profile"),
 ]

@@ -1,13 +1,16 @@
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
 
 from pods.models import Invitation, Membership, hash_token
 from users.adapter import remember_invitation
+from users.forms import ProfileForm
 
 # Status codes of the page a bad link gets: an unknown link is Not Found; one that
 # existed but can no longer be used is Gone. Either way nothing is created.
@@ -61,4 +64,19 @@ def join(request, token):
         request,
         "users/join.html",
         {"invitation": invitation, "membership": membership, "already_member": already_member},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    """How the signed-in person appears to others: their display name, and whether
+    recipients see it on the receipts sent to them."""
+    form = ProfileForm(request.POST if request.method == "POST" else None, instance=request.user)
+    if form.is_bound and form.is_valid():
+        form.save()
+        messages.success(request, _("Saved."))
+        return redirect("users:profile")
+    return render(
+        request, "users/profile.html", {"form": form}, status=400 if form.is_bound else 200
     )

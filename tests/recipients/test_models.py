@@ -255,6 +255,15 @@ def test_enrollment_last_week_is_not_before_first_week(recipient, cycle):
     place(recipient, cycle, 1, first_week=5, last_week=5)
 
 
+def test_an_ended_enrollment_may_end_just_before_its_first_week(recipient, cycle):
+    """Someone who left before their support began: an enrollment covering no week."""
+    with refused_by("recipients_enrollment_weeks_ordered"):
+        place(recipient, cycle, 1, first_week=5, last_week=4, status=Enrollment.Status.ACTIVE)
+    with refused_by("recipients_enrollment_weeks_ordered"):
+        place(recipient, cycle, 1, first_week=5, last_week=3, status=Enrollment.Status.LEFT)
+    place(recipient, cycle, 1, first_week=5, last_week=4, status=Enrollment.Status.LEFT)
+
+
 def test_enrollment_status_must_be_a_known_one(recipient, cycle):
     with refused_by("recipients_enrollment_status_valid"):
         place(recipient, cycle, 1, status="paused")

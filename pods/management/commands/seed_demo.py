@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pledges import planning
 from pledges.models import Assignment, Pledge
 from pods.models import Alert, Cycle, Membership, Pod, Weekday
 from receipts.models import Receipt
@@ -107,27 +108,13 @@ FIRST_NAMES = (
 # fmt: on
 
 
-def plan_week(pledges, recipients, amount):
-    """Match pledges to recipients for one week: [(donor, recipient, amount)].
-
-    Biggest pledges first, each to the recipient who still needs the most; a pledge is
-    split only when nobody needs all of it, so most donors pay one recipient. Pledges
-    left once everyone has the full amount are not asked for that week.
-    """
-    need = dict.fromkeys(recipients, amount)
-    lines = []
-    for donor, pledged in sorted(pledges, key=lambda pledge: -pledge[1]):
-        left = pledged
-        while left > 0:
-            # max() keeps the first of equals: ties go to the lowest slot.
-            recipient = max(need, key=need.get)
-            if need[recipient] == 0:
-                break
-            part = min(left, need[recipient])
-            lines.append((donor, recipient, part))
-            need[recipient] -= part
-            left -= part
-    return lines
+def plan_week(pledges, recipients, amount, previous=()):
+    """Match pledges to recipients for one week with the app's planner (see
+    pledges/planning.py): [(donor, recipient, amount)], keeping `previous` week's pairs."""
+    plan = planning.plan_week(
+        pledges=pledges, needs=[(r, amount) for r in recipients], previous=previous
+    )
+    return [tuple(transfer) for transfer in plan.transfers]
 
 
 class DemoPod:
@@ -332,6 +319,8 @@ class DemoPod:
 
     def _plan_and_receipts(self):
         assignments, receipts = [], []
+        # Rolled over, neighbors keep paying the recipient they paid the week before.
+        lines = []
         for number, cycle in self.cycles.items():
             last_week = CURRENT_WEEK if cycle.status == Cycle.Status.ACTIVE else cycle.weeks
             for week in range(1, last_week + 1):
@@ -340,7 +329,7 @@ class DemoPod:
                     for e in self.enrollments
                     if e.cycle_id == cycle.pk and e.first_week <= week <= e.last_week
                 ]
-                lines = plan_week(self.pledges[number], recipients, cycle.weekly_amount)
+                lines = plan_week(self.pledges[number], recipients, cycle.weekly_amount, lines)
                 assignments += [
                     Assignment(cycle=cycle, week=week, payer=p, recipient=r, amount=a)
                     for p, r, a in lines

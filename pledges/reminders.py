@@ -1,0 +1,213 @@
+"""Reminders after payday, for `manage.py send_reminders` (run daily by cron).
+
+Once a week's payday has passed on the pod's clock, each payer whose transfer for that
+week has no receipt (or receipts for less than the plan asks) gets one reminder for the
+week, and each organizer gets one list of the missing transfers a day.
+
+Nothing is sent twice: every message is first logged as a `pods.Notification`, whose
+unique (person, kind, key) lets only one run claim it, and the mail goes out once that
+row is committed. A crash between the two loses a message rather than repeating it:
+a missed reminder costs less than a neighbor nagged twice.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.urls import reverse
+
+from mutualaid.mail import render_email, send_on_commit
+from pledges.services import week_plan
+from pods.models import Cycle, Membership, Notification
+from receipts.models import Receipt
+
+
+@dataclass(frozen=True)
+class MissingTransfer:
+    """A transfer of the week's plan that has no receipt for all of its amount."""
+
+    payer: object
+    recipient: object
+    assigned: Decimal
+    received: Decimal
+
+    @property
+    def outstanding(self):
+        return self.assigned - self.received
+
+
+@dataclass
+class Outcome:
+    """What one run did (or, dry, would do) for one pod."""
+
+    cycle: Cycle
+    week: int | None = None
+    payday: datetime.date | None = None
+    missing: list[MissingTransfer] = field(default_factory=list)
+    reminded: list = field(default_factory=list)
+    told: list = field(default_factory=list)
+    already_sent: int = 0
+    # Payers who left the pod: on the organizers' list, but not emailed.
+    former_members: list = field(default_factory=list)
+
+
+def payday_of(cycle: Cycle, week: int) -> datetime.date:
+    """The first day in `week` that falls on the pod's payday."""
+    starts = cycle.week_starts_on(week)
+    return starts + datetime.timedelta(days=(cycle.pod.payday - starts.weekday()) % 7)
+
+
+def reminder_week(cycle: Cycle, today: datetime.date) -> int | None:
+    """The week whose transfers are overdue on `today`: the current week once its payday
+    has passed. When payday is the last day of the cycle's week, no day of that week
+    comes after it, so that week's reminders go out the next day instead."""
+    index = (today - cycle.starts_on).days // 7 + 1
+    for week in (index, index - 1):
+        if not 1 <= week <= cycle.weeks:
+            continue
+        payday = payday_of(cycle, week)
+        last_day = max(cycle.week_ends_on(week), payday + datetime.timedelta(days=1))
+        if payday < today <= last_day:
+            return week
+    return None
+
+
+def missing_transfers(cycle: Cycle, week: int) -> list[MissingTransfer]:
+    """The week's planned transfers whose live receipts from that payer to that recipient
+    add up to less than the planned amount (none at all, or part of it). A voided receipt
+    counts for nothing."""
+    # The plan the "this week" page shows; if nobody has opened it yet, it is built and
+    # stored now (a dry run included), exactly as the page would.
+    assignments = week_plan(cycle=cycle, week=week)
+    received = {
+        (row["payer_id"], row["recipient_id"]): row["total"]
+        for row in Receipt.objects.live()
+        .filter(cycle=cycle, week=week)
+        # No ordering: Receipt's default one would split the groups by date.
+        .order_by()
+        .values("payer_id", "recipient_id")
+        .annotate(total=Sum("amount"))
+    }
+    missing = []
+    for assignment in assignments:
+        paid = received.get((assignment.payer_id, assignment.recipient_id)) or Decimal("0")
+        paid = Decimal(paid).quantize(Decimal("0.01"))
+        if paid < assignment.amount:
+            missing.append(
+                MissingTransfer(
+                    payer=assignment.payer,
+                    recipient=assignment.recipient,
+                    assigned=assignment.amount,
+                    received=paid,
+                )
+            )
+    return missing
+
+
+def payer_key(cycle: Cycle, week: int) -> str:
+    return f"cycle:{cycle.pk}:week:{week}"
+
+
+def digest_key(cycle: Cycle, today: datetime.date) -> str:
+    return f"pod:{cycle.pod_id}:day:{today.isoformat()}"
+
+
+def send_reminders(*, cycle: Cycle, today: datetime.date, dry_run: bool = False) -> Outcome:
+    """Remind the payers of `cycle`'s overdue week and tell its organizers, each at most
+    once (see the module's docstring). With `dry_run`, work out the same messages and
+    send or log nothing."""
+    pod = cycle.pod
+    outcome = Outcome(cycle=cycle)
+    week = reminder_week(cycle, today)
+    if week is None:
+        return outcome
+    outcome.week = week
+    outcome.payday = payday_of(cycle, week)
+    outcome.missing = missing_transfers(cycle, week)
+    if not outcome.missing:
+        return outcome
+
+    memberships = list(Membership.objects.active().filter(pod=pod).select_related("user"))
+    members = {m.user_id for m in memberships}
+    organizers = [m.user for m in memberships if m.is_organizer]
+    reminder_key = payer_key(cycle, week)
+    daily_key = digest_key(cycle, today)
+    sent = set(
+        Notification.objects.filter(pod=pod, key__in=[reminder_key, daily_key]).values_list(
+            "user_id", "kind", "key"
+        )
+    )
+    this_week_url = settings.SITE_URL.rstrip("/") + reverse("pods:this_week", args=[pod.slug])
+    context = {
+        "pod": pod,
+        "cycle": cycle,
+        "week": week,
+        "payday": outcome.payday,
+        "this_week_url": this_week_url,
+    }
+
+    by_payer = {}
+    for transfer in outcome.missing:
+        by_payer.setdefault(transfer.payer.pk, []).append(transfer)
+    for payer_id, transfers in by_payer.items():
+        payer = transfers[0].payer
+        if payer_id not in members:
+            outcome.former_members.append(payer)
+            continue
+        kind = Notification.Kind.PAYMENT_REMINDER
+        if (payer_id, kind, reminder_key) in sent:
+            outcome.already_sent += 1
+            continue
+        message = render_email(
+            "reminder",
+            to=payer.email,
+            context={**context, "name": _name(payer), "transfers": transfers},
+        )
+        if dry_run or _claim(pod=pod, user=payer, kind=kind, key=reminder_key, message=message):
+            outcome.reminded.append(payer)
+        else:
+            outcome.already_sent += 1
+
+    rows = [
+        {
+            "transfer": transfer,
+            "payer_name": _name(transfer.payer),
+            "has_left": transfer.payer.pk not in members,
+        }
+        for transfer in outcome.missing
+    ]
+    total = sum((t.outstanding for t in outcome.missing), Decimal("0.00"))
+    for organizer in organizers:
+        kind = Notification.Kind.MISSING_TRANSFERS
+        if (organizer.pk, kind, daily_key) in sent:
+            outcome.already_sent += 1
+            continue
+        message = render_email(
+            "missing_transfers",
+            to=organizer.email,
+            context={**context, "name": _name(organizer), "rows": rows, "total": total},
+        )
+        if dry_run or _claim(pod=pod, user=organizer, kind=kind, key=daily_key, message=message):
+            outcome.told.append(organizer)
+        else:
+            outcome.already_sent += 1
+    return outcome
+
+
+def _claim(*, pod, user, kind, key, message) -> bool:
+    """Log the message, and send it once the log row is committed; False if another run
+    logged it first (the unique constraint decides, even between concurrent runs)."""
+    with transaction.atomic():
+        _, created = Notification.objects.get_or_create(
+            user=user, kind=kind, key=key, defaults={"pod": pod}
+        )
+        if created:
+            send_on_commit([message])
+    return created
+
+
+def _name(user):
+    return user.display_name or user.email.split("@")[0]

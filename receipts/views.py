@@ -1,0 +1,331 @@
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from pods.access import get_pod_for_member
+from pods.models import Cycle, Membership
+from pods.templatetags.money import format_money
+from pods.views import public_name
+from receipts import services
+from receipts.admin import receipts_csv_response
+from receipts.forms import BoardFilterForm, ReceiptForm, VoidForm, prefill
+from receipts.images import content_type_for
+from receipts.models import Receipt
+
+PER_PAGE = 50
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def receipt_create(request, slug):
+    """Post a transfer: any member for one they made, an organizer for anyone's. The
+    "this week" page links here with ?recipient=&week=&amount= filled in."""
+    pod = get_pod_for_member(request, slug)
+    membership = request.membership
+    cycle = pod.current_cycle()
+    context = {"pod": pod, "membership": membership, "section": "post_receipt", "cycle": cycle}
+    if cycle is None:
+        return render(request, "receipts/receipt_form.html", context)
+
+    today = pod.today()
+    enrollments = list(
+        cycle.enrollments.select_related("recipient").order_by("slot", "first_week", "pk")
+    )
+    weeks = _postable_weeks(cycle, today)
+    payers = members = None
+    if membership.is_organizer:
+        members = {m.user_id: m.user for m in pod.memberships.active().select_related("user")}
+        # Organizers see members' addresses (as on the members page): two neighbors may
+        # share a display name, and the wrong one must not be picked as the payer.
+        payers = sorted(
+            ((pk, f"{public_name(user)} ({user.email})") for pk, user in members.items()),
+            key=lambda p: p[1].casefold(),
+        )
+    form_kwargs = {
+        "cycle": cycle,
+        "enrollments": enrollments,
+        "weeks": weeks,
+        "today": today,
+        "payers": payers,
+    }
+
+    if request.method == "POST":
+        key = _as_uuid(request.POST.get("submission_key"))
+        existing = Receipt.objects.filter(submission_key=key).first() if key else None
+        if existing and existing.pod_id == pod.pk and existing.posted_by_id == request.user.pk:
+            messages.info(request, _("You already posted this receipt; here it is."))
+            return redirect("receipts:receipt_detail", slug=pod.slug, pk=existing.pk)
+        # No key, or someone else's (an old page, a copied or edited form): never show
+        # their receipt, never save a second one under it. A fresh key lets the person
+        # check the details and post again.
+        stale = key is None or existing is not None
+        data = request.POST
+        if stale:
+            data = data.copy()
+            data["submission_key"] = str(uuid.uuid4())
+        form = ReceiptForm(data, request.FILES, **form_kwargs)
+        if form.is_valid() and not stale:
+            response = _post(request, pod, cycle, form, enrollments, members)
+            if response is not None:
+                return response
+        elif stale:
+            form.add_error(None, _("This form is out of date. Check the details and post again."))
+    else:
+        initial = prefill(
+            request.GET,
+            recipients={e.recipient_id: e.recipient for e in enrollments},
+            weeks=weeks,
+        )
+        current = cycle.week_of(today)
+        initial.setdefault("week", current if current in weeks else weeks[-1])
+        initial.update(sent_on=today, submission_key=uuid.uuid4(), payer=request.user.pk)
+        form = ReceiptForm(initial=initial, **form_kwargs)
+    context["form"] = form
+    return render(request, "receipts/receipt_form.html", context)
+
+
+def _post(request, pod, cycle, form, enrollments, members):
+    """Save a valid form; a redirect, or None when the form got an error instead.
+    `members` (user id to user) is given when the poster chose the payer."""
+    data = form.cleaned_data
+    payer = members[data["payer"]] if members is not None else request.user
+    recipient = next(e.recipient for e in enrollments if e.recipient_id == data["recipient"])
+    try:
+        receipt, created = services.post_receipt(
+            pod=pod,
+            cycle=cycle,
+            posted_by=request.user,
+            payer=payer,
+            recipient=recipient,
+            week=data["week"],
+            amount=data["amount"],
+            method=data["method"],
+            sent_on=data["sent_on"],
+            reference=data["reference"],
+            screenshot=data["screenshot"],
+            submission_key=data["submission_key"],
+        )
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            for field, errors in error.error_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form.add_error(None, error)
+        return None
+    if not created:
+        messages.info(request, _("You already posted this receipt; here it is."))
+        return redirect("receipts:receipt_detail", slug=pod.slug, pk=receipt.pk)
+    messages.success(
+        request,
+        _("Posted: %(amount)s to %(recipient)s for week %(week)s. Thank you!")
+        % {
+            "amount": format_money(receipt.amount, pod.currency),
+            "recipient": recipient.display_name,
+            "week": receipt.week,
+        },
+    )
+    return redirect("receipts:board", slug=pod.slug)
+
+
+def _as_uuid(value):
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _postable_weeks(cycle, today):
+    """Weeks a receipt may be for: any week so far and the next one (paying a little
+    ahead is common), never further ahead, where a week is most likely a typo."""
+    last = services.due_week(cycle, today)
+    return list(range(1, min(cycle.weeks, last + 1) + 1))
+
+
+@login_required
+@require_GET
+def receipt_detail(request, slug, pk):
+    pod = get_pod_for_member(request, slug)
+    receipt = _get_receipt(pod, pk)
+    return _render_detail(request, pod, receipt, VoidForm())
+
+
+@login_required
+@require_POST
+def receipt_void(request, slug, pk):
+    """Void a receipt with a reason: it stays, struck through, with the reason."""
+    pod = get_pod_for_member(request, slug)
+    receipt = _get_receipt(pod, pk)
+    if not services.can_void(request.membership, receipt):
+        raise PermissionDenied(
+            _("Only the person who posted a receipt or an organizer can void it.")
+        )
+    if receipt.is_void:
+        messages.warning(request, _("This receipt is already void."))
+        return redirect("receipts:receipt_detail", slug=pod.slug, pk=receipt.pk)
+    form = VoidForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, pod, receipt, form)
+    if receipt.void(by=request.user, reason=form.cleaned_data["reason"]):
+        messages.success(request, _("The receipt is void. It stays on the board with your reason."))
+    else:
+        messages.warning(request, _("This receipt is already void."))
+    return redirect("receipts:receipt_detail", slug=pod.slug, pk=receipt.pk)
+
+
+def _get_receipt(pod, pk):
+    return get_object_or_404(
+        Receipt.objects.for_pod(pod).select_related(
+            "cycle", "recipient", "payer", "posted_by", "voided_by"
+        ),
+        pk=pk,
+    )
+
+
+def _render_detail(request, pod, receipt, form):
+    may_void = services.can_void(request.membership, receipt) and not receipt.is_void
+    _name_people([receipt])
+    return render(
+        request,
+        "receipts/receipt_detail.html",
+        {
+            "pod": pod,
+            "membership": request.membership,
+            "section": "receipts",
+            "receipt": receipt,
+            "form": form if may_void else None,
+        },
+    )
+
+
+@login_required
+@require_GET
+def screenshot(request, slug, pk):
+    """A receipt's screenshot, for the pod's members only: there is no public URL, and
+    browsers and proxies are told not to keep a copy."""
+    pod = get_pod_for_member(request, slug)
+    receipt = get_object_or_404(Receipt.objects.for_pod(pod).exclude(screenshot=""), pk=pk)
+    content_type = content_type_for(receipt.screenshot.name)
+    if content_type is None:
+        raise Http404(_("No such screenshot."))
+    try:
+        file = receipt.screenshot.open("rb")
+    except FileNotFoundError as error:
+        raise Http404(_("No such screenshot.")) from error
+    extension = receipt.screenshot.name.rsplit(".", 1)[-1].lower()
+    response = FileResponse(
+        file, content_type=content_type, filename=f"receipt-{receipt.pk}.{extension}"
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
+
+
+@login_required
+@require_GET
+def board(request, slug):
+    """The receipts board: the cycle as a grid, then its receipts newest first, filtered,
+    paginated and totalled. A fixed number of queries whatever the size of the pod."""
+    pod = get_pod_for_member(request, slug)
+    context = {"pod": pod, "membership": request.membership, "section": "receipts"}
+    state = _board_state(request, pod)
+    if state is None:
+        return render(request, "receipts/board.html", context)
+    cycle, enrollments, form, receipts = state
+    today = pod.today()
+    page = Paginator(
+        receipts.select_related("recipient", "payer", "posted_by", "voided_by").order_by(
+            "-posted_at", "-pk"
+        ),
+        PER_PAGE,
+    ).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    _name_people(page.object_list)
+    # The download is what the board shows: the same filters, every page.
+    query = request.GET.copy()
+    query.pop("page", None)
+    export_url = reverse("receipts:export", args=[pod.slug])
+    context.update(
+        export_url=f"{export_url}?{query.urlencode()}" if query else export_url,
+        cycle=cycle,
+        form=form,
+        filtered=any(form.value(name) is not None for name in ("week", "recipient", "payer")),
+        current_week=cycle.week_of(today),
+        grid=services.board_grid(cycle=cycle, enrollments=enrollments, today=today),
+        totals=services.receipt_totals(receipts),
+        page=page,
+    )
+    return render(request, "receipts/board.html", context)
+
+
+@login_required
+@require_GET
+def export(request, slug):
+    """What the board shows as CSV: the same filters, every page, voided receipts too."""
+    pod = get_pod_for_member(request, slug)
+    state = _board_state(request, pod)
+    if state is None:
+        raise Http404(_("This pod has no cycle yet."))
+    cycle, _enrollments, _form, receipts = state
+    return receipts_csv_response(
+        receipts, f"{pod.slug}-cycle-{cycle.number}-receipts.csv", person=public_name
+    )
+
+
+def _board_state(request, pod):
+    """The cycle the board shows, its enrollments, the filter form, and the receipts
+    the filters select; None when the pod has no cycle at all."""
+    cycles = list(pod.cycles.order_by("-number"))
+    if not cycles:
+        return None
+    by_number = {c.number: c for c in cycles}
+    try:
+        wanted = int(request.GET.get("cycle", ""))
+    except ValueError:
+        wanted = None
+    cycle = (
+        by_number.get(wanted)
+        or next((c for c in cycles if c.status == Cycle.Status.ACTIVE), None)
+        or next((c for c in cycles if c.status == Cycle.Status.CLOSED), None)
+        or cycles[0]
+    )
+    enrollments = list(
+        cycle.enrollments.select_related("recipient").order_by("slot", "first_week", "pk")
+    )
+    # Former members too: their receipts stay on the board.
+    members = Membership.objects.filter(pod=pod).select_related("user")
+    payers = sorted(
+        ((m.user_id, public_name(m.user)) for m in members), key=lambda p: p[1].casefold()
+    )
+    data = request.GET.copy()
+    data["cycle"] = cycle.number
+    form = BoardFilterForm(
+        data,
+        cycles=cycles,
+        cycle=cycle,
+        recipients=[(e.recipient_id, e.recipient.display_name) for e in enrollments],
+        payers=payers,
+    )
+    receipts = services.filtered_receipts(
+        cycle=cycle,
+        week=form.value("week"),
+        recipient_id=form.value("recipient"),
+        payer_id=form.value("payer"),
+    )
+    return cycle, enrollments, form, receipts
+
+
+def _name_people(receipts):
+    """Members see each other by display name, never by email address."""
+    for receipt in receipts:
+        receipt.payer_name = public_name(receipt.payer)
+        receipt.poster_name = public_name(receipt.posted_by)
+        receipt.voider_name = public_name(receipt.voided_by) if receipt.voided_by else ""

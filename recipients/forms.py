@@ -1,0 +1,136 @@
+from django import forms
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+from recipients.models import Enrollment, PaymentMethod, Recipient, Referral
+
+NAME_MAX = Referral._meta.get_field("display_name").max_length
+CONTACT_MAX = Referral._meta.get_field("contact").max_length
+NOTE_MAX = Referral._meta.get_field("note").max_length
+HANDLE_MAX = Recipient._meta.get_field("payment_handle").max_length
+END_REASON_MAX = Enrollment._meta.get_field("end_reason").max_length
+MOVE_REASON_MAX = 300
+
+
+class ReferralForm(forms.Form):
+    """Who to refer, and nothing that would make them prove need: a name, at most one way
+    to reach them and a short note. Any other field sent along is ignored."""
+
+    display_name = forms.CharField(
+        label=_("Their name"),
+        max_length=NAME_MAX,
+        help_text=_("A nickname or first name is fine."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        error_messages={
+            "required": _("Give a name for your neighbor: a nickname is fine."),
+            "max_length": _("Keep the name to %(limit_value)d characters at most."),
+        },
+    )
+    contact = forms.CharField(
+        label=_("How to reach them (optional)"),
+        max_length=CONTACT_MAX,
+        required=False,
+        help_text=_("One phone number, email or other way, so an organizer can call them."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        error_messages={
+            "max_length": _("Keep this to %(limit_value)d characters at most."),
+        },
+    )
+    note = forms.CharField(
+        label=_("A short note for the organizers (optional)"),
+        max_length=NOTE_MAX,
+        required=False,
+        help_text=_(
+            "For example, the best time to call. Nobody has to explain why they need support."
+        ),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "max_length": _("Keep the note to %(limit_value)d characters at most."),
+        },
+    )
+
+
+class MoveForm(forms.Form):
+    to_position = forms.IntegerField(
+        label=_("New place in the queue"),
+        min_value=1,
+        help_text=_("1 is next in line."),
+        error_messages={
+            "required": _("Give the new place, such as 1."),
+            "invalid": _("Give the new place as a number, such as 1."),
+            "min_value": _("1 is the first place."),
+        },
+    )
+    reason = forms.CharField(
+        label=_("Why (kept and shown to the other organizers)"),
+        max_length=MOVE_REASON_MAX,
+        help_text=_("The waitlist is first come, first served: say why this neighbor moves."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={
+            "required": _("Say why this neighbor is moved."),
+            "max_length": _("Keep the reason to %(limit_value)d characters at most."),
+        },
+    )
+
+
+class PaymentForm(forms.Form):
+    """Where neighbors send the money, and at most one way to reach the recipient."""
+
+    payment_method = forms.ChoiceField(label=_("Payment method"), choices=PaymentMethod.choices)
+    payment_handle = forms.CharField(
+        label=_("Payment handle"),
+        max_length=HANDLE_MAX,
+        required=False,
+        help_text=_("Such as $name for Cash App. Not needed for cash."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        error_messages={"max_length": _("Keep the handle to %(limit_value)d characters.")},
+    )
+    contact = forms.CharField(
+        label=_("How to reach them (optional)"),
+        max_length=CONTACT_MAX,
+        required=False,
+        help_text=_("One phone number, email or other way. Nothing more."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        error_messages={"max_length": _("Keep this to %(limit_value)d characters at most.")},
+    )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        method = cleaned_data.get("payment_method")
+        if method and method != PaymentMethod.CASH and not cleaned_data.get("payment_handle"):
+            self.add_error("payment_handle", _("Give the handle neighbors send the money to."))
+        return cleaned_data
+
+
+class EnrollForm(PaymentForm):
+    first_week = forms.TypedChoiceField(
+        label=_("Support starts in"),
+        coerce=int,
+        error_messages={"invalid_choice": _("Choose one of the weeks still to come.")},
+    )
+
+    def __init__(self, *args, cycle, weeks, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["first_week"].choices = [
+            (
+                week,
+                _("week %(week)s (from %(date)s)")
+                % {
+                    "week": week,
+                    "date": date_format(cycle.week_starts_on(week), "MONTH_DAY_FORMAT"),
+                },
+            )
+            for week in weeks
+        ]
+
+
+class EndForm(forms.Form):
+    """Leaving asks nothing: a word for the organizers is welcome, never required."""
+
+    reason = forms.CharField(
+        label=_("A word for the organizers (optional)"),
+        max_length=END_REASON_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"max_length": _("Keep it to %(limit_value)d characters at most.")},
+    )
