@@ -4,6 +4,7 @@ Local defaults need nothing set: a SQLite file, mail on the console, DEBUG off u
 asked for. Production sets SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL (see README).
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -20,7 +21,9 @@ DEBUG = env.bool("DEBUG", default=False)
 
 # No default secret in production: a missing key must stop the app, never fall back
 # to a value anyone can read in this repository.
-SECRET_KEY = env.str("SECRET_KEY", default="")
+# Read as it is: django-environ would take a key starting with "$" (as random keys can)
+# for the name of another variable.
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 if DEBUG:
     SECRET_KEY = SECRET_KEY or "django-insecure-local-development-only"

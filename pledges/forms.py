@@ -132,9 +132,19 @@ class PlanLineForm(forms.Form):
 
 
 class BasePlanFormSet(forms.BaseFormSet):
+    # Lines a posted form may have beyond the page's: the plan may have shrunk since.
+    SLACK = 20
+
     def __init__(self, *args, weekly_amount, currency, **kwargs):
         self.weekly_amount = weekly_amount
         self.currency = currency
+        # The page shows the plan's lines and a few empty ones, and no script adds more.
+        # A far larger count is forged, and building thousands of lines (each choosing
+        # among every member) would tie up the server for a minute: refuse it instead.
+        self.max_num = self.absolute_max = (
+            len(kwargs.get("initial") or []) + self.extra + self.SLACK
+        )
+        self.validate_max = True
         super().__init__(*args, **kwargs)
 
     def add_fields(self, form, index):

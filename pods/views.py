@@ -9,9 +9,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from pledges.services import enrolled_in_week
 from pods.access import get_pod_for_member
 from pods.models import Cycle, Membership
 from pods.services import leave_pod
+from recipients.models import Enrollment
 
 
 def home(request):
@@ -88,9 +90,12 @@ def dashboard(request, slug):
         shown_week = 1 if upcoming else week
         context.update(cycle=cycle, week=week, upcoming=upcoming, shown_week=shown_week)
         if shown_week is not None:
-            in_week = Q(first_week__lte=shown_week, last_week__gte=shown_week)
-            enrolled = cycle.enrollments.active().aggregate(
-                filled=Count("pk"), in_week=Count("pk", filter=in_week)
+            # Slots filled counts who holds one now; the need counts everyone supported in
+            # the week, as the weekly plan does: someone leaving this week is still paid.
+            in_week = Q(pk__in=enrolled_in_week(cycle, shown_week).values("pk"))
+            enrolled = cycle.enrollments.aggregate(
+                filled=Count("pk", filter=Q(status=Enrollment.Status.ACTIVE)),
+                in_week=Count("pk", filter=in_week),
             )
             pledged = cycle.pledges.active().in_week(shown_week).summary()
             context["filled"] = enrolled["filled"]

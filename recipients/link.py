@@ -5,12 +5,14 @@ The secret in the address is the only key, so these pages:
   client address: past LINK_MISSES_ALLOWED in LINK_MISS_WINDOW seconds, every link page
   answers 429 to that address (checked before the lookup, so a blocked guesser cannot tell
   a hit from a miss);
-- never leak the secret onward (Referrer-Policy: no-referrer), are never stored by a
-  cache (Cache-Control: private, no-store), and ask search engines to stay away;
-- are exempt from CSRF checks. CSRF protects authority that a browser adds on its own (a
-  session cookie); here all authority is the secret in the URL, which a forging site
-  cannot know. And with no-referrer the browser sends "Origin: null" on a POST, which
-  Django's CSRF check would refuse.
+- never leak the secret to another site (Referrer-Policy: same-origin: the address, secret
+  and all, is sent as the referrer only to this site, and these pages link nowhere else),
+  are never stored by a cache (Cache-Control: private, no-store), and ask search engines
+  to stay away;
+- keep Django's CSRF check, as every other form of the site does, rather than an
+  exemption to reason about: no other site can make a recipient's browser post here.
+  (Under "no-referrer" browsers send "Origin: null" with these POSTs, which the check
+  refuses; "same-origin" sends the real origin.)
 """
 
 import functools
@@ -21,7 +23,6 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.defaults import page_not_found
 
@@ -39,7 +40,7 @@ def _miss_key(request):
 
 
 def _private(response):
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     # Replace, not add to, anything set before: only these two directives.
     response.headers.pop("Cache-Control", None)
@@ -51,7 +52,6 @@ def recipient_link_view(view):
     """Find the recipient by the secret in the URL (or 404, counting the miss) and give
     the response the private link's headers."""
 
-    @csrf_exempt
     @functools.wraps(view)
     def wrapper(request, token, *args, **kwargs):
         key = _miss_key(request)

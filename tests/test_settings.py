@@ -93,6 +93,15 @@ def test_production_without_allowed_hosts_refuses_to_start():
     )
 
 
+def test_secret_key_starting_with_a_dollar_is_taken_as_it_is():
+    key = "$" + get_random_secret_key()
+    production = settings_under(
+        DEBUG="false", SECRET_KEY=key, ALLOWED_HOSTS="pod.example.org", EMAIL_URL=""
+    )
+
+    assert production["SECRET_KEY"] == key
+
+
 def test_debug_starts_with_local_defaults():
     local = settings_under(DEBUG="true", SECRET_KEY="", ALLOWED_HOSTS="", EMAIL_URL="")
 

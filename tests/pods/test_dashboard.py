@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from pledges.models import Pledge
 from pods.models import Cycle, Membership, Pod
-from recipients.models import Recipient
-from recipients.services import enroll
+from recipients.models import Enrollment, Recipient
+from recipients.services import end_enrollment, enroll
 from tests.pods.crowd import add_donors
 
 pytestmark = pytest.mark.django_db
@@ -128,6 +128,42 @@ def test_exactly_covered_says_so(client, donor, pod, cycle, enrollment):
     response = client.get(url(pod))
     assert "Exactly covered." in response.text
     assert "100% covered" in response.text
+
+
+def test_a_recipient_leaving_this_week_is_still_needed_this_week(
+    client, organizer, pod, cycle, enrollment
+):
+    """Leaving ends support after the current week: this week they are still paid, so
+    the need stays as the weekly plan has it, though their slot is free already."""
+    tomas = enroll_new(pod, cycle, "Tomás")
+    end_enrollment(enrollment=tomas, notify=False)
+    tomas.refresh_from_db()
+    assert (tomas.status, tomas.last_week) == (Enrollment.Status.LEFT, 6)
+    # Left after week 4: not needed in week 6. Left before beginning: never needed.
+    earlier = enroll_new(pod, cycle, "Ana")
+    Enrollment.objects.filter(pk=earlier.pk).update(status=Enrollment.Status.LEFT, last_week=4)
+    recipient = Recipient.objects.create(pod=pod, display_name="Ben", payment_handle="$ben")
+    never = enroll(recipient=recipient, cycle=cycle, first_week=7)
+    Enrollment.objects.filter(pk=never.pk).update(status=Enrollment.Status.LEFT, last_week=6)
+
+    client.force_login(organizer)
+    response = client.get(url(pod))
+
+    coverage = response.context["coverage"]
+    assert (coverage.week, coverage.recipients) == (6, 2)
+    assert coverage.needed == Decimal("350.00")
+    assert "1 of 3 slots filled" in response.text
+    assert "2 recipients × $175.00 a week" in response.text
+    # The same need as the organizers' weekly plan for this week.
+    plan = client.get(reverse("pods:this_week", args=[pod.slug]))
+    assert plan.context["needed"] == coverage.needed
+
+
+def test_a_recipient_who_left_last_week_is_no_longer_needed(client, donor, pod, cycle, enrollment):
+    Enrollment.objects.filter(pk=enrollment.pk).update(status=Enrollment.Status.LEFT, last_week=5)
+    client.force_login(donor)
+    coverage = client.get(url(pod)).context["coverage"]
+    assert (coverage.recipients, coverage.needed) == (0, Decimal("0.00"))
 
 
 def test_no_recipient_means_nothing_needed_yet(client, donor, pod, cycle):

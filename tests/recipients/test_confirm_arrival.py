@@ -1,6 +1,8 @@
 """/r/<secret>/receipts/<pk>/arrived/: the recipient says the money arrived. Recorded
 once; only for receipts sent to them."""
 
+import re
+
 import pytest
 from django.core.cache import cache
 from django.test import Client
@@ -33,7 +35,7 @@ def test_recipient_confirms_that_the_money_arrived(client, recipient, recipient_
     assert receipt.confirmed_at is not None
     page = client.get(reverse("recipients:link", args=[recipient_link])).text
     assert "You confirmed it arrived" in page
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
 
 
 def test_a_second_confirmation_keeps_the_first_time(
@@ -50,13 +52,52 @@ def test_a_second_confirmation_keeps_the_first_time(
     assert receipt.confirmed_at == first
 
 
-def test_no_csrf_token_is_needed_the_secret_is_the_key(recipient, recipient_link, make_receipt):
+def test_the_button_on_the_page_works_with_csrf_checks_on(recipient, recipient_link, make_receipt):
+    """As a browser does it: the page's form carries the CSRF token, and the POST comes
+    with the site's own origin (Referrer-Policy: same-origin lets the browser send it)."""
     receipt = make_receipt(recipient)
     browser = Client(enforce_csrf_checks=True)
-    response = browser.post(url(recipient_link, receipt), HTTP_ORIGIN="null")
+    page = browser.get(reverse("recipients:link", args=[recipient_link]))
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+
+    response = browser.post(
+        url(recipient_link, receipt),
+        {"csrfmiddlewaretoken": token},
+        HTTP_ORIGIN="http://testserver",
+    )
+
     assert response.status_code == 302
     receipt.refresh_from_db()
     assert receipt.confirmed_at is not None
+
+
+def test_a_post_without_the_csrf_token_changes_nothing(recipient, recipient_link, make_receipt):
+    """A form on another site cannot confirm for the recipient, even knowing the link."""
+    receipt = make_receipt(recipient)
+    browser = Client(enforce_csrf_checks=True)
+    response = browser.post(url(recipient_link, receipt), HTTP_ORIGIN="https://elsewhere.example")
+    assert response.status_code == 403
+    assert "The form could not be sent" in response.text
+    receipt.refresh_from_db()
+    assert receipt.confirmed_at is None
+
+
+def test_origin_null_is_refused_which_is_why_the_page_is_same_origin(
+    recipient, recipient_link, make_receipt
+):
+    """Under Referrer-Policy: no-referrer browsers post with "Origin: null", which the CSRF
+    check refuses even with a good token. The link pages say same-origin instead."""
+    receipt = make_receipt(recipient)
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(reverse("recipients:link", args=[recipient_link]))
+    assert page.headers["Referrer-Policy"] == "same-origin"
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    response = browser.post(
+        url(recipient_link, receipt), {"csrfmiddlewaretoken": token}, HTTP_ORIGIN="null"
+    )
+    assert response.status_code == 403
+    receipt.refresh_from_db()
+    assert receipt.confirmed_at is None
 
 
 def test_another_recipients_receipt_gets_404(

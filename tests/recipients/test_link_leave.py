@@ -2,10 +2,12 @@
 behind it: the slot goes to the next referral, the plan from next week on is rebuilt,
 the organizers are emailed, and the enrollments say who left and who took the slot."""
 
+import re
 from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 
 from pledges.models import Pledge
@@ -60,7 +62,27 @@ def test_the_recipient_is_asked_to_confirm_and_nothing_changes_yet(
     assert "You do not have to say why." in response.text
     assert list(response.context["form"].fields) == ["reason"]
     assert not response.context["form"].fields["reason"].required
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    enrollment.refresh_from_db()
+    assert enrollment.status == Enrollment.Status.ACTIVE
+
+
+def test_leaving_from_the_page_works_with_csrf_checks_on(recipient_link, enrollment):
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(url(recipient_link))
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    response = browser.post(
+        url(recipient_link), {"csrfmiddlewaretoken": token}, HTTP_ORIGIN="http://testserver"
+    )
+    assert response.status_code == 302
+    enrollment.refresh_from_db()
+    assert enrollment.status == Enrollment.Status.LEFT
+
+
+def test_leaving_without_the_csrf_token_changes_nothing(recipient_link, enrollment):
+    browser = Client(enforce_csrf_checks=True)
+    response = browser.post(url(recipient_link), {}, HTTP_ORIGIN="https://elsewhere.example")
+    assert response.status_code == 403
     enrollment.refresh_from_db()
     assert enrollment.status == Enrollment.Status.ACTIVE
 
