@@ -394,7 +394,7 @@ class CycleAdmin(PodScopedAdmin):
             "title": gettext("Start the next cycle"),
             "subtitle": str(cycle),
             "opts": self.opts,
-            "cycle": cycle,
+            "object": cycle,
             "next_number": cycle.number + 1,
             "form": form,
             "action_name": "start_next",

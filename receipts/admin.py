@@ -207,7 +207,7 @@ class ReceiptAdmin(PodScopedAdmin):
             "title": gettext("Void a receipt"),
             "subtitle": str(receipt),
             "opts": self.opts,
-            "receipt": receipt,
+            "object": receipt,
             "form": form,
             "action_name": "void",
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
