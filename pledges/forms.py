@@ -4,6 +4,7 @@ from django import forms
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
 
+from mutualaid.money import MoneyField
 from pods.templatetags.money import format_money
 
 # Far above what a neighbor gives in a week, low enough to catch a slipped finger
@@ -28,17 +29,10 @@ class PledgeForm(forms.Form):
             "invalid_choice": _("Your pledge has changed since this page was shown: try again.")
         },
     )
-    amount = forms.DecimalField(
+    amount = MoneyField(
         label=_("Weekly amount"),
         required=False,
-        max_digits=None,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
         max_value=MAX_WEEKLY_PLEDGE,
-        localize=True,
-        # Text with a decimal keypad: a number input would refuse "12,50" in languages
-        # that write decimals with a comma.
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
         error_messages={
             "invalid": _("Enter an amount of money, such as 25 or 25.50."),
             "min_value": _("The amount must be more than zero. To stop, choose cancel."),
@@ -110,13 +104,8 @@ class PlanLineForm(forms.Form):
 
     payer = forms.TypedChoiceField(label=_("Payer"), coerce=int)
     recipient = forms.TypedChoiceField(label=_("Recipient"), coerce=int)
-    amount = forms.DecimalField(
+    amount = MoneyField(
         label=_("Amount"),
-        max_digits=None,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
-        localize=True,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
         error_messages={
             "invalid": _("Enter an amount of money, such as 25 or 25.50."),
             "min_value": _("The amount must be more than zero. To drop a line, tick remove."),

@@ -5,6 +5,7 @@ from django import forms
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
 
+from mutualaid.money import MoneyField
 from receipts.images import clean_screenshot
 from receipts.models import Receipt
 from recipients.models import PaymentMethod
@@ -31,16 +32,9 @@ class ReceiptForm(forms.Form):
         coerce=int,
         error_messages={"invalid_choice": _("Choose a week of this cycle up to next week.")},
     )
-    amount = forms.DecimalField(
+    amount = MoneyField(
         label=_("Amount"),
-        max_digits=None,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
         max_value=MAX_RECEIPT_AMOUNT,
-        localize=True,
-        # Text with a decimal keypad: a number input would refuse "12,50" in languages
-        # that write decimals with a comma.
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
         error_messages={
             "invalid": _("Enter an amount of money, such as 175 or 87.50."),
             "min_value": _("The amount must be more than zero."),
