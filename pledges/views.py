@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from pledges import services
 from pledges.forms import PlanFormSet, PledgeForm
@@ -148,6 +148,7 @@ class RecipientRow:
 
 
 @login_required
+@require_safe
 def this_week(request, slug):
     """Whom to pay this week, how much, how and where, with a link to post the receipt.
 

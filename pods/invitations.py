@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from mutualaid.qr import qr_svg
 from pods.access import get_pod_for_organizer
@@ -77,6 +77,7 @@ def _list_page(request, pod, form):
 
 
 @login_required
+@require_safe
 def invitation_list(request, slug):
     pod = get_pod_for_organizer(request, slug)
     return _list_page(request, pod, InvitationForm())

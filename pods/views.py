@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from pledges.services import enrolled_in_week
 from pods.access import get_pod_for_member
@@ -16,6 +16,7 @@ from pods.services import leave_pod
 from recipients.models import Enrollment
 
 
+@require_safe
 def home(request):
     """Signed in: the pods you belong to, each with its current cycle and week.
     Signed out: what this is and how to sign in."""
@@ -76,6 +77,7 @@ class Coverage:
 
 
 @login_required
+@require_safe
 def dashboard(request, slug):
     """The pod at a glance: cycle and week, slots filled, and coverage of this week's need.
     Recipients appear by count only: their names and handles belong on other pages."""
@@ -121,6 +123,7 @@ def public_name(user):
 
 
 @login_required
+@require_safe
 def members(request, slug):
     pod = get_pod_for_member(request, slug)
     show_emails = request.membership.is_organizer

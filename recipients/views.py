@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from pods.access import get_pod_for_member, get_pod_for_organizer
 from pods.models import Cycle
@@ -57,6 +57,7 @@ def refer(request, slug):
 
 
 @login_required
+@require_safe
 def waitlist(request, slug):
     """Everyone waiting, in order of arrival unless an organizer moved someone (the moves
     and their reasons are listed), who is offered a slot, and who is in the cycle now."""
@@ -129,6 +130,7 @@ def _referral_page(request, pod, referral, move_form=None, status=200):
 
 
 @login_required
+@require_safe
 def referral_detail(request, slug, pk):
     pod = get_pod_for_organizer(request, slug)
     return _referral_page(request, pod, _referral(pod, pk))
@@ -277,6 +279,7 @@ def _recipient(pod, pk):
 
 
 @login_required
+@require_safe
 def recipient_detail(request, slug, pk):
     """An organizer's page for one recipient: where they are paid, their enrollments, their
     private link (replace or revoke it) and ending their enrollment."""
