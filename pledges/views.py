@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from mutualaid.forms import add_service_errors
 from pledges import services
 from pledges.forms import PlanFormSet, PledgeForm
 from pledges.models import Pledge
@@ -90,7 +91,7 @@ def pledge(request, slug):
                 services.cancel_pledge(cycle=cycle, donor=request.user, from_week=week)
                 changed = True
         except ValidationError as e:
-            _add_errors(form, e)
+            add_service_errors(form, e)
         else:
             if changed is None:
                 messages.info(request, _("Your pledge already says that; nothing changed."))
@@ -99,14 +100,6 @@ def pledge(request, slug):
             return redirect("pods:pledge", slug=pod.slug)
     context["form"] = form
     return render(request, "pledges/pledge.html", context)
-
-
-def _add_errors(form, error):
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _done_message(action, week):

@@ -23,6 +23,7 @@ from mutualaid.admin import (
     is_site_admin,
     organized_pod_ids,
 )
+from mutualaid.forms import add_service_errors
 from pledges.models import Pledge
 from pods.models import Alert, Cycle, Invitation, Membership, Pod
 from pods.services import start_next_cycle
@@ -231,13 +232,6 @@ class NextCycleForm(forms.Form):
         help_text=_("How many neighbors the pod supports at once in the new cycle."),
     )
 
-    def add_service_error(self, error):
-        if hasattr(error, "error_dict"):
-            for field, errors in error.error_dict.items():
-                self.add_error(field if field in self.fields else None, errors)
-        else:
-            self.add_error(None, error)
-
 
 @admin.register(Cycle)
 class CycleAdmin(PodScopedAdmin):
@@ -361,7 +355,7 @@ class CycleAdmin(PodScopedAdmin):
                 try:
                     new = start_next_cycle(cycle=cycle, **form.cleaned_data)
                 except ValidationError as error:
-                    form.add_service_error(error)
+                    add_service_errors(form, error)
                 except IntegrityError:
                     # The database's rules (a cycle number taken by a planned cycle, say)
                     # refused it; the service rolled everything back.

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from mutualaid.forms import add_service_errors
 from pods.access import get_pod_for_member
 from pods.models import Cycle, Membership
 from pods.templatetags.money import format_money
@@ -114,11 +115,7 @@ def _post(request, pod, cycle, form, enrollments, members):
             submission_key=data["submission_key"],
         )
     except ValidationError as error:
-        if hasattr(error, "error_dict"):
-            for field, errors in error.error_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, error)
+        add_service_errors(form, error)
         return None
     if not created:
         messages.info(request, _("You already posted this receipt; here it is."))

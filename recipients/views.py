@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from mutualaid.forms import add_service_errors
 from pods.access import get_pod_for_member, get_pod_for_organizer
 from pods.models import Cycle
 from recipients import services
@@ -19,14 +20,6 @@ from recipients.models import Enrollment, Recipient, Referral, ReferralMove
 
 def _page(request, pod, section, **context):
     return {"pod": pod, "membership": request.membership, "section": section, **context}
-
-
-def _add_errors(form, error):
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @login_required
@@ -146,7 +139,7 @@ def referral_move(request, slug, pk):
         try:
             move = services.move_referral(referral=referral, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -238,7 +231,7 @@ def referral_enroll(request, slug, pk):
             else:
                 done = services.enroll_referral(referral=referral, cycle=cycle, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             return _link_created(
                 request, pod, done.recipient, done.token, enrollment=done.enrollment
