@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+import pledges.urls
+import pods.urls
 from pods import views as pod_views
 
 urlpatterns = [
@@ -8,7 +10,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("pods/<slug:slug>/receipts/", include("receipts.urls")),
-    path("pods/", include("pods.urls")),
+    path("pods/", include((pledges.urls.urlpatterns + pods.urls.urlpatterns, "pods"))),
     # /pods/<slug>/refer/, waitlist, recipients… and the private links /r/<secret>/.
     path("", include("recipients.urls")),
     path("", include("users.urls")),

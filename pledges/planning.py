@@ -9,10 +9,12 @@ and enrollments and store what it returns. What it promises, in this order:
    the shortfall is concentrated: recipients are funded in the order given (the pod's
    slot order), so at most one is partly funded and the rest are either paid in full or
    visibly unfunded. Shortfalls are never hidden by underpaying everyone a little.
-3. Relationships last: last week's transfers are kept, with their amounts, wherever this
+3. Nobody is asked to pay twice: transfers already made for the week (its receipts) are
+   kept first, up to what was sent, wherever the pledges and needs allow.
+4. Relationships last: last week's transfers are kept, with their amounts, wherever this
    week's pledges and needs still allow them, so a payer keeps paying the same recipient
    while nothing changes.
-4. Few transfers: the payers and recipients joined by transfers always form a forest, so
+5. Few transfers: the payers and recipients joined by transfers always form a forest, so
    there are never more than payers + recipients - 1 transfers, and a payer is split
    between two recipients only when the payers after them could not cover what is left.
 
@@ -51,14 +53,17 @@ def plan_week(
     pledges: Iterable[tuple[Hashable, Decimal]],
     needs: Iterable[tuple[Hashable, Decimal]],
     previous: Iterable[tuple[Hashable, Hashable, Decimal]] = (),
+    sent: Iterable[tuple[tuple[Hashable, Hashable], Decimal]] = (),
 ) -> Plan:
     """Match `pledges` (payer, weekly amount) to `needs` (recipient, amount needed).
 
     `needs` is in priority order: when pledges fall short, the first recipients are paid
     in full and the shortfall falls on the last ones. `previous` is last week's transfers
     (payer, recipient, amount), kept where possible; payers or recipients no longer
-    present are ignored. A payer listed twice pledges the sum. Ties are broken by the
-    order of the inputs, so pass them in a stable order.
+    present are ignored. `sent` is what was already sent this week ((payer, recipient),
+    amount): those pairs are planned first, up to that amount. A payer listed twice
+    pledges the sum. Ties are broken by the order of the inputs, so pass them in a
+    stable order.
     """
     capacity: dict[Hashable, int] = {}
     for payer, amount in pledges:
@@ -93,6 +98,15 @@ def plan_week(
         cap[i] -= cents
         rem[j] -= cents
 
+    # 0. What was already sent this week stays planned, so that "this week" never asks a
+    # payer who already paid one recipient to pay another one instead.
+    for (payer, recipient), amount in sent:
+        i, j = payer_index.get(payer), recipient_index.get(recipient)
+        if i is not None and j is not None:
+            share = min(_cents(amount, "sent amount"), cap[i], rem[j])
+            if share > 0:
+                give(i, j, share)
+
     # 1. Keep last week's transfers, biggest first (they carry the most of a recipient's
     # need), up to last week's amount; then let those same pairs absorb any change (a
     # raised pledge, a co-payer who left) before anyone new is brought in.
@@ -103,7 +117,8 @@ def plan_week(
             kept[i, j] = kept.get((i, j), 0) + _cents(amount, "previous transfer")
     order = sorted(kept, key=lambda pair: -kept[pair])
     for i, j in order:
-        share = min(kept[i, j], cap[i], rem[j])
+        # Less what was sent already on this pair (step 0), which counts toward it.
+        share = min(kept[i, j] - flow.get((i, j), 0), cap[i], rem[j])
         if share > 0:
             give(i, j, share)
     for i, j in order:

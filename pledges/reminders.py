@@ -16,13 +16,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
 from django.urls import reverse
 
 from mutualaid.mail import render_email, send_on_commit
-from pledges.services import week_plan
+from pledges.services import owed_lines
 from pods.models import Cycle, Membership, Notification
-from receipts.models import Receipt
 
 
 @dataclass(frozen=True)
@@ -54,57 +52,20 @@ class Outcome:
     former_members: list = field(default_factory=list)
 
 
-def payday_of(cycle: Cycle, week: int) -> datetime.date:
-    """The first day in `week` that falls on the pod's payday."""
-    starts = cycle.week_starts_on(week)
-    return starts + datetime.timedelta(days=(cycle.pod.payday - starts.weekday()) % 7)
-
-
-def reminder_week(cycle: Cycle, today: datetime.date) -> int | None:
-    """The week whose transfers are overdue on `today`: the current week once its payday
-    has passed. When payday is the last day of the cycle's week, no day of that week
-    comes after it, so that week's reminders go out the next day instead."""
-    index = (today - cycle.starts_on).days // 7 + 1
-    for week in (index, index - 1):
-        if not 1 <= week <= cycle.weeks:
-            continue
-        payday = payday_of(cycle, week)
-        last_day = max(cycle.week_ends_on(week), payday + datetime.timedelta(days=1))
-        if payday < today <= last_day:
-            return week
-    return None
-
-
 def missing_transfers(cycle: Cycle, week: int) -> list[MissingTransfer]:
-    """The week's planned transfers whose live receipts from that payer to that recipient
-    add up to less than the planned amount (none at all, or part of it). A voided receipt
-    counts for nothing."""
-    # The plan the "this week" page shows; if nobody has opened it yet, it is built and
-    # stored now (a dry run included), exactly as the page would.
-    assignments = week_plan(cycle=cycle, week=week)
-    received = {
-        (row["payer_id"], row["recipient_id"]): row["total"]
-        for row in Receipt.objects.live()
-        .filter(cycle=cycle, week=week)
-        # No ordering: Receipt's default one would split the groups by date.
-        .order_by()
-        .values("payer_id", "recipient_id")
-        .annotate(total=Sum("amount"))
-    }
-    missing = []
-    for assignment in assignments:
-        paid = received.get((assignment.payer_id, assignment.recipient_id)) or Decimal("0")
-        paid = Decimal(paid).quantize(Decimal("0.01"))
-        if paid < assignment.amount:
-            missing.append(
-                MissingTransfer(
-                    payer=assignment.payer,
-                    recipient=assignment.recipient,
-                    assigned=assignment.amount,
-                    received=paid,
-                )
-            )
-    return missing
+    """The week's planned transfers that are still owed, in part or in whole: the lines of
+    "this week" (the same function) with something left to send. A voided receipt counts
+    for nothing."""
+    return [
+        MissingTransfer(
+            payer=line.payer,
+            recipient=line.recipient,
+            assigned=line.planned,
+            received=line.planned - line.owed,
+        )
+        for line in owed_lines(cycle=cycle, week=week)
+        if line.owed > 0
+    ]
 
 
 def payer_key(cycle: Cycle, week: int) -> str:
@@ -121,11 +82,11 @@ def send_reminders(*, cycle: Cycle, today: datetime.date, dry_run: bool = False)
     send or log nothing."""
     pod = cycle.pod
     outcome = Outcome(cycle=cycle)
-    week = reminder_week(cycle, today)
+    week = cycle.reminder_week(today)
     if week is None:
         return outcome
     outcome.week = week
-    outcome.payday = payday_of(cycle, week)
+    outcome.payday = cycle.payday(week)
     outcome.missing = missing_transfers(cycle, week)
     if not outcome.missing:
         return outcome

@@ -2,8 +2,10 @@
 
 A donor's pledges in a cycle form a timeline of records, each from a first to a last
 week; at most one record that is not cancelled covers any week. A change takes effect
-from the current week or the next one. Records that began before that week are ended the
-week before it (the weeks already lived keep the amount they had); records that would
+from the first week not started yet (a started week is frozen: transfers for it may be
+on their way), and goes on into a next cycle that is already planned. Records that began
+before that week are ended the week before it (the weeks already lived keep the amount
+they had); records that would
 begin at or after it never took effect, so they are marked cancelled, never deleted. Then
 a new record runs from that week to the end of the cycle.
 
@@ -14,17 +16,23 @@ they only count active records.
 
 The weekly plan (who pays whom, see pledges/planning.py) is stored per week, built on
 first use from the pledges and enrollments of that week, and rebuilt from a week on when
-they change (`replan`), keeping last week's payer-recipient pairs wherever it can.
+they change (`replan`), keeping last week's payer-recipient pairs wherever it can. Only
+weeks not started yet are ever rebuilt; an organizer may correct a started week by hand.
+
+This module is the top of the layers (pods <- recipients <- receipts <- pledges), so the
+workflows that write pledges and enrollments together live here: starting the next
+cycle, ending one early, leaving the pod.
 """
 
 import datetime
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Max
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,7 +41,8 @@ from mutualaid.mail import render_email, send_on_commit
 from pledges.models import Assignment, Pledge
 from pledges.planning import plan_week
 from pods.models import Cycle, Membership
-from recipients.models import Recipient
+from receipts.models import Receipt
+from recipients.models import Enrollment, Recipient
 
 # How long payers are warned after an organizer changes a recipient's payment handle:
 # phishing usually asks for money "at my new handle".
@@ -41,20 +50,16 @@ HANDLE_WARNING_DAYS = 14
 
 
 def effective_weeks(cycle: Cycle) -> list[int]:
-    """The weeks a change may start from: this week and the next, or week 1 before the
-    cycle starts. None once its weeks are over."""
-    today = cycle.pod.today()
-    if today < cycle.starts_on:
-        return [1]
-    week = cycle.week_of(today)
-    if week is None:
-        return []
-    return [w for w in (week, week + 1) if w <= cycle.weeks]
+    """The weeks a pledge change made today may start from: the first week not started
+    yet (week 1 before the cycle starts). None once the last week has started."""
+    first = cycle.first_open_week()
+    return [first] if first is not None else []
 
 
 def set_pledge(*, cycle: Cycle, donor, amount: Decimal, from_week: int) -> Pledge | None:
     """Pledge `amount` a week from `from_week` to the end of the cycle (a first pledge, a
-    change or a resume). Returns the new record, or None if that is already the plan."""
+    change or a resume), and in a next cycle already planned. Returns the new record, or
+    None if that is already the plan."""
     return _replace_from(cycle=cycle, donor=donor, from_week=from_week, amount=amount)
 
 
@@ -74,28 +79,30 @@ def cancel_pledge(*, cycle: Cycle, donor, from_week: int) -> None:
             )
         _end_from(pledges, from_week)
         replan(cycle=cycle, from_week=from_week)
+        for later in _planned_after(cycle):
+            later, pledges = _lock(cycle=later, donor=donor)
+            _end_from(pledges, 1)
+            replan(cycle=later, from_week=1)
 
 
 def end_pledges_for_leaving(*, cycle: Cycle, donor) -> None:
-    """Someone leaving the pod keeps this week's pledge (transfers for it may be on their
-    way) and nothing after it. Call inside the leaving transaction."""
-    today = cycle.pod.today()
-    if today < cycle.starts_on:
-        from_week = 1
-    else:
-        week = cycle.week_of(today)
-        if week is None:
-            return
-        from_week = week + 1
+    """Someone leaving the pod keeps the pledges of the weeks that have started
+    (transfers for them may be on their way) and nothing after. Call inside the leaving
+    transaction."""
     with transaction.atomic():
-        cycle, pledges = _lock(cycle=cycle, donor=donor)
-        _end_from(pledges, from_week)
-        replan(cycle=cycle, from_week=from_week)
+        for each in [cycle, *_planned_after(cycle)]:
+            from_week = each.first_open_week()
+            if from_week is None:
+                continue
+            each, pledges = _lock(cycle=each, donor=donor)
+            _end_from(pledges, from_week)
+            replan(cycle=each, from_week=from_week)
 
 
 def notify_rolled_over(*, cycle: Cycle, pledges) -> None:
-    """Email each donor whose pledge rolled over into `cycle`, once the rollover commits,
-    with a link to change or pause it. One message per donor."""
+    """Email each donor whose pledge carries over into `cycle` (planned now, starting on
+    its own date), once the planning commits, with a link to change or pause it. One
+    message per donor."""
     amounts = {}
     donors = {}
     for pledge in pledges:
@@ -117,6 +124,17 @@ def notify_rolled_over(*, cycle: Cycle, pledges) -> None:
         for donor_id, donor in donors.items()
     ]
     send_on_commit(messages)
+
+
+def _planned_after(cycle: Cycle) -> list[Cycle]:
+    """The cycles planned after `cycle` that have not started: a change that runs to the
+    end of `cycle` goes on into them, as it would have been carried over."""
+    later = []
+    following = cycle.following()
+    while following is not None and not following.has_started(1):
+        later.append(following)
+        following = following.following()
+    return later
 
 
 def _replace_from(*, cycle, donor, from_week, amount=None, status=Pledge.Status.ACTIVE):
@@ -153,6 +171,18 @@ def _replace_from(*, cycle, donor, from_week, amount=None, status=Pledge.Status.
         pledge.full_clean()
         pledge.save()
         replan(cycle=cycle, from_week=from_week)
+        for later in _planned_after(cycle):
+            later, pledges = _lock(cycle=later, donor=donor)
+            _end_from(pledges, 1)
+            Pledge.objects.create(
+                cycle=later,
+                donor=donor,
+                amount=amount,
+                first_week=1,
+                last_week=later.weeks,
+                status=status,
+            )
+            replan(cycle=later, from_week=1)
         return pledge
 
 
@@ -163,7 +193,8 @@ def _lock(*, cycle, donor):
     The membership row exists even before a first pledge, so two submits of the same form
     queue up here instead of both adding a record for the same week. The cycle lock keeps
     a change from slipping in while an organizer rolls the cycle over (start_next_cycle
-    locks it too) and the pledges lock is for anything else that edits them."""
+    locks it too) and the pledges lock is for anything else that edits them. A cycle
+    whose weeks have all started takes no change."""
     membership = (
         Membership.objects.select_for_update()
         .filter(pod_id=cycle.pod_id, user=donor, active=True)
@@ -173,8 +204,8 @@ def _lock(*, cycle, donor):
     if membership is None:
         raise ValidationError(_("Only members of the pod can pledge."))
     cycle = Cycle.objects.select_for_update(of=("self",)).select_related("pod").get(pk=cycle.pk)
-    if cycle.status != Cycle.Status.ACTIVE:
-        raise ValidationError(_("This cycle is not running any more."))
+    if cycle.first_open_week() is None:
+        raise ValidationError(_("This cycle has no week left to change."))
     pledges = list(
         Pledge.objects.select_for_update()
         .filter(cycle=cycle, donor=donor)
@@ -187,7 +218,12 @@ def _lock(*, cycle, donor):
 def _check_week(cycle, from_week):
     if from_week not in effective_weeks(cycle):
         raise ValidationError(
-            {"starts": _("A change can start this week or next week, never in the past.")}
+            {
+                "starts": _(
+                    "A change starts with the first week that has not started yet, never "
+                    "in a week whose transfers may be on their way."
+                )
+            }
         )
 
 
@@ -205,8 +241,9 @@ def _end_from(pledges, week):
 
 
 def week_plan(*, cycle: Cycle, week: int) -> list[Assignment]:
-    """The stored plan for `week` of `cycle`, built from that week's pledges and
-    enrollments and saved on first use. Lines come with their payer and recipient.
+    """The stored plan for `week` of `cycle`, built from that week's pledges, enrollments
+    and the receipts already posted for it, and saved on first use. Lines come with their
+    payer and recipient.
 
     Only pledges of active members count, whatever their role: an organizer forwarding
     pooled money is a payer like any other. A week outside the cycle has no plan."""
@@ -227,12 +264,17 @@ def week_plan(*, cycle: Cycle, week: int) -> list[Assignment]:
 
 
 def replan(*, cycle: Cycle, from_week: int) -> None:
-    """Rebuild the stored plans of weeks >= `from_week` from the current pledges and
-    enrollments: call it, inside the same transaction, whenever those change.
+    """Rebuild the stored plans of the weeks from `from_week` on that have not started,
+    from the current pledges, enrollments and receipts: call it, inside the same
+    transaction, whenever those change. A started week is never rebuilt.
 
     Each week is rebuilt with its old plan as the starting point, so an organizer's
     adjustments and everyone's payer-recipient pairs survive wherever they still fit.
     Weeks not yet stored are left to be built on first use."""
+    first_open = cycle.first_open_week()
+    if first_open is None:
+        return
+    from_week = max(from_week, first_open)
     with transaction.atomic():
         cycle = _lock_cycle(cycle)
         stale = cycle.assignments.filter(week__gte=from_week)
@@ -272,22 +314,10 @@ def handle_recently_changed(recipient: Recipient, now: datetime.datetime | None 
     return recipient.handle_changed_at > now - datetime.timedelta(days=HANDLE_WARNING_DAYS)
 
 
-def week_has_started(cycle: Cycle, week: int) -> bool:
-    """A week's plan is settled once the week starts (transfers may be on their way)."""
-    return cycle.pod.today() >= cycle.week_starts_on(week)
-
-
-def enrolled_in_week(cycle: Cycle, week: int):
-    """The enrollments that count in `week`, in the order recipients are funded when
-    pledges fall short (slot order). Someone who left still counts up to their last week."""
-    return cycle.enrollments.filter(first_week__lte=week, last_week__gte=week).order_by(
-        "slot", "first_week", "pk"
-    )
-
-
-def set_week_plan(*, cycle: Cycle, week: int, lines) -> None:
-    """Replace the stored plan of a week that has not started with `lines` (payer id,
-    recipient id, amount), as an organizer adjusted it.
+def set_week_plan(*, cycle: Cycle, week: int, lines, correcting_started: bool = False) -> None:
+    """Replace the stored plan of a week with `lines` (payer id, recipient id, amount), as
+    an organizer adjusted it. A week that has started is frozen: only an organizer's
+    explicit correction (`correcting_started`) changes it.
 
     The form checks all of this first, with messages next to each line; checking again
     here, under the cycle's lock, keeps a plan valid when a recipient leaves or a member
@@ -296,9 +326,13 @@ def set_week_plan(*, cycle: Cycle, week: int, lines) -> None:
         cycle = _lock_cycle(cycle)
         if not 1 <= week <= cycle.weeks:
             raise ValidationError(_("This cycle has %(weeks)s weeks.") % {"weeks": cycle.weeks})
-        if week_has_started(cycle, week):
+        if cycle.has_started(week) and not correcting_started:
             raise ValidationError(
-                _("Week %(week)s has started: its plan can no longer be changed.") % {"week": week}
+                _(
+                    "Week %(week)s has started: transfers for it may be on their way. "
+                    "Tick the box to correct it anyway."
+                )
+                % {"week": week}
             )
         if not lines:
             raise ValidationError(_("A plan needs at least one transfer."))
@@ -307,7 +341,7 @@ def set_week_plan(*, cycle: Cycle, week: int, lines) -> None:
             .filter(pod_id=cycle.pod_id)
             .values_list("user_id", flat=True)
         )
-        recipients = set(enrolled_in_week(cycle, week).values_list("recipient_id", flat=True))
+        recipients = set(cycle.enrollments.in_week(week).values_list("recipient_id", flat=True))
         totals = defaultdict(Decimal)
         pairs = set()
         for payer_id, recipient_id, amount in lines:
@@ -363,11 +397,15 @@ def _build_plan(cycle, week, previous=None):
     )
     needs = [
         (recipient_id, cycle.weekly_amount)
-        for recipient_id in enrolled_in_week(cycle, week).values_list("recipient_id", flat=True)
+        for recipient_id in cycle.enrollments.in_week(week)
+        .in_slot_order()
+        .values_list("recipient_id", flat=True)
     ]
     if previous is None:
         previous = _previous_plan(cycle, week)
-    plan = plan_week(pledges=pledges, needs=needs, previous=previous)
+    plan = plan_week(
+        pledges=pledges, needs=needs, previous=previous, sent=sent_in_week(cycle, week).items()
+    )
     Assignment.objects.bulk_create(
         Assignment(cycle=cycle, week=week, payer_id=payer, recipient_id=recipient, amount=amount)
         for payer, recipient, amount in plan.transfers
@@ -388,3 +426,364 @@ def _previous_plan(cycle, week):
     return list(
         earlier.filter(week=latest).order_by("pk").values_list("payer_id", "recipient_id", "amount")
     )
+
+
+# What a payer still owes: the plan net of the receipts already posted.
+
+ZERO = Decimal("0.00")
+
+
+def sent_in_week(cycle: Cycle, week: int) -> dict[tuple[int, int], Decimal]:
+    """Live (not voided) receipts of a week, summed per (payer id, recipient id)."""
+    rows = (
+        Receipt.objects.live()
+        .filter(cycle=cycle, week=week)
+        .order_by()
+        .values_list("payer_id", "recipient_id")
+        .annotate(total=Sum("amount"))
+    )
+    # Quantized: SQLite hands sums back without their trailing zeros.
+    return {(payer, recipient): Decimal(total).quantize(CENT) for payer, recipient, total in rows}
+
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Owed:
+    """A line of a week's plan as the payer meets it: planned, already sent, still owed."""
+
+    assignment: Assignment
+    sent: Decimal
+    owed: Decimal
+
+    @property
+    def payer(self):
+        return self.assignment.payer
+
+    @property
+    def recipient(self):
+        return self.assignment.recipient
+
+    @property
+    def planned(self):
+        return self.assignment.amount
+
+
+def owed_lines(*, cycle: Cycle, week: int, plan=None, sent=None) -> list[Owed]:
+    """Every line of the week's plan with what its payer still owes on it: the planned
+    amount less the live receipts already posted for the week. Nobody is asked to pay
+    twice: a line is net of what its payer sent that recipient; a payer's lines together
+    never ask more than their planned total less all they sent that week (to anyone); and
+    a recipient's lines never ask more than they still need.
+
+    This is the one computation of "owed": "This week", the reminders and the organizers'
+    view all call it."""
+    plan = week_plan(cycle=cycle, week=week) if plan is None else plan
+    sent = sent_in_week(cycle, week) if sent is None else sent
+    payer_left = defaultdict(Decimal)
+    for line in plan:
+        payer_left[line.payer_id] += line.amount
+    received = defaultdict(Decimal)
+    for (payer_id, recipient_id), amount in sent.items():
+        payer_left[payer_id] -= amount
+        received[recipient_id] += amount
+    need_left = {
+        recipient_id: cycle.weekly_amount - received[recipient_id]
+        for recipient_id in {line.recipient_id for line in plan}
+    }
+    result = []
+    for line in plan:
+        owed = min(
+            line.amount - sent.get((line.payer_id, line.recipient_id), ZERO),
+            payer_left[line.payer_id],
+            need_left[line.recipient_id],
+        )
+        owed = max(owed, ZERO)
+        payer_left[line.payer_id] -= owed
+        need_left[line.recipient_id] -= owed
+        result.append(
+            Owed(
+                assignment=line,
+                sent=sent.get((line.payer_id, line.recipient_id), ZERO),
+                owed=owed,
+            )
+        )
+    return result
+
+
+# Coverage: one figure for the dashboard, the admin, the board and the emails.
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How far the pledges for one week go toward what that week's recipients need.
+    Everyone who holds a slot in the week counts, whether or not they have left since:
+    they are paid to their last week."""
+
+    week: int
+    slots: int
+    recipients: int
+    weekly_amount: Decimal
+    pledged: Decimal
+    donors: int
+
+    @property
+    def needed(self):
+        return self.weekly_amount * self.recipients
+
+    @property
+    def free(self):
+        return max(self.slots - self.recipients, 0)
+
+    @property
+    def shortfall(self):
+        return max(self.needed - self.pledged, ZERO)
+
+    @property
+    def surplus(self):
+        return max(self.pledged - self.needed, ZERO)
+
+    @property
+    def percent(self):
+        # Rounded down: a pod 99.6% covered is still short and must not read "100%".
+        return int(self.pledged * 100 // self.needed) if self.needed else None
+
+    @property
+    def meter_low(self):
+        return self.needed / 2
+
+
+def coverage(cycle: Cycle, week: int) -> Coverage:
+    """Slots filled, recipients, needed and pledged for `week` of `cycle`, in two
+    queries. Pledges count when they are active and their donor is an active member,
+    as in the weekly plan."""
+    pledged = (
+        cycle.pledges.active()
+        .in_week(week)
+        .filter(donor__memberships__pod_id=cycle.pod_id, donor__memberships__active=True)
+        .summary()
+    )
+    return Coverage(
+        week=week,
+        slots=cycle.slots,
+        recipients=cycle.enrollments.in_week(week).count(),
+        weekly_amount=cycle.weekly_amount,
+        pledged=pledged["total"],
+        donors=pledged["donors"],
+    )
+
+
+# Workflows over cycles and members.
+
+
+def start_next_cycle(
+    *,
+    cycle: Cycle,
+    starts_on: datetime.date | None = None,
+    weeks: int | None = None,
+    weekly_amount: Decimal | None = None,
+    slots: int | None = None,
+) -> Cycle:
+    """Plan cycle n+1 after `cycle` (n): the same amount, weeks and slots unless changed,
+    starting the day after n ends or later. Cycle n is not touched: it keeps running to
+    its last week, and n+1 becomes the current cycle on its first day.
+
+    The enrollments and pledges running at the end of n carry over into n+1 from its
+    week 1 (changes made to them later in n go on into n+1 too), and those donors are
+    emailed when their pledge carries on."""
+    with transaction.atomic():
+        # Lock the cycle so that two organizers pressing the button at once cannot both
+        # plan a cycle n+1 (the second finds it and stops).
+        cycle = _lock_cycle(cycle)
+        if cycle.following() is not None:
+            raise ValidationError(
+                _("Cycle %(number)s is already planned.") % {"number": cycle.number + 1}
+            )
+        earliest = cycle.ends_on + datetime.timedelta(days=1)
+        new = Cycle(
+            pod=cycle.pod,
+            number=cycle.number + 1,
+            starts_on=starts_on or earliest,
+            # `is None`, not `or`: a 0 given by mistake must be refused, not replaced.
+            weeks=cycle.weeks if weeks is None else weeks,
+            weekly_amount=cycle.weekly_amount if weekly_amount is None else weekly_amount,
+            slots=cycle.slots if slots is None else slots,
+        )
+        if new.starts_on < earliest:
+            raise ValidationError(
+                {
+                    "starts_on": _(
+                        "Cycle %(number)s runs until %(end)s: the next one can start on "
+                        "%(earliest)s or later."
+                    )
+                    % {"number": cycle.number, "end": cycle.ends_on, "earliest": earliest}
+                }
+            )
+        staying = list(
+            cycle.enrollments.active()
+            .filter(last_week=cycle.weeks)
+            .filter(last_week__gte=F("first_week"))
+            .select_related("recipient")
+            .in_slot_order()
+        )
+        if len(staying) > new.slots:
+            raise ValidationError(
+                {
+                    "slots": _(
+                        "%(count)s recipients are enrolled to the end of cycle %(number)s; "
+                        "the new cycle needs at least that many slots."
+                    )
+                    % {"count": len(staying), "number": cycle.number}
+                }
+            )
+        new.full_clean()
+        try:
+            with transaction.atomic():
+                new.save()
+        except IntegrityError as error:
+            # The database's rules (cycles never overlap) refused it under a race.
+            raise ValidationError(
+                _("The new cycle would overlap another cycle of the pod.")
+            ) from error
+        Enrollment.objects.bulk_create(
+            Enrollment(
+                recipient=enrollment.recipient,
+                cycle=new,
+                slot=position,
+                first_week=1,
+                last_week=new.weeks,
+            )
+            for position, enrollment in enumerate(staying, start=1)
+        )
+        rolling = list(
+            cycle.pledges.active()
+            .filter(last_week=cycle.weeks)
+            # Someone who has left the pod stops pledging with it.
+            .filter(donor__memberships__pod=cycle.pod, donor__memberships__active=True)
+            .select_related("donor")
+        )
+        Pledge.objects.bulk_create(
+            Pledge(
+                cycle=new,
+                donor_id=pledge.donor_id,
+                amount=pledge.amount,
+                first_week=1,
+                last_week=new.weeks,
+            )
+            for pledge in rolling
+        )
+        notify_rolled_over(cycle=new, pledges=rolling)
+    return new
+
+
+@dataclass(frozen=True)
+class EarlyEnd:
+    """What ending a cycle early ends: the weeks after `last_week`, and the enrollments
+    and pledges that ran into them."""
+
+    cycle: Cycle
+    last_week: int
+    weeks_dropped: int
+    enrollments: int
+    pledges: int
+
+
+def early_end_preview(cycle: Cycle) -> EarlyEnd | None:
+    """What `end_cycle_early` would end today, or None when the cycle cannot end early
+    (it has not started, or its last week has). The cycle ends after the last week that
+    has started, or that has a receipt posted already (paying ahead is common): those
+    are kept."""
+    started = cycle.due_week()
+    if started == 0 or cycle.first_open_week() is None:
+        return None
+    with_receipts = cycle.receipts.aggregate(week=Max("week"))["week"] or 0
+    last_week = max(started, with_receipts)
+    if last_week >= cycle.weeks:
+        return None
+    return EarlyEnd(
+        cycle=cycle,
+        last_week=last_week,
+        weeks_dropped=cycle.weeks - last_week,
+        enrollments=cycle.enrollments.holding_from(last_week + 1).count(),
+        pledges=cycle.pledges.exclude(status=Pledge.Status.CANCELLED)
+        .filter(last_week__gt=last_week)
+        .values("donor")
+        .distinct()
+        .count(),
+    )
+
+
+def end_cycle_early(*, cycle: Cycle) -> EarlyEnd:
+    """End `cycle` after its last started week (see `early_end_preview`): the weeks after
+    it are dropped, with their plans; enrollments and pledges end with it. The weeks
+    that have started, their plans and every receipt stay as they are. (A cycle that
+    has not started is not ended but changed or deleted in the admin.)"""
+    with transaction.atomic():
+        cycle = _lock_cycle(cycle)
+        preview = early_end_preview(cycle)
+        if preview is None:
+            raise ValidationError(
+                _("Cycle %(number)s has no week left to end early.") % {"number": cycle.number}
+            )
+        last = preview.last_week
+        now = timezone.now()
+        # Each enrollment and pledge keeps the weeks up to `last`; one that began after it
+        # covers no week at all.
+        for enrollment in cycle.enrollments.filter(last_week__gt=last).select_for_update():
+            enrollment.last_week = max(last, enrollment.first_week - 1)
+            if enrollment.status == Enrollment.Status.ACTIVE:
+                enrollment.status = Enrollment.Status.COMPLETED
+                enrollment.ended_at = now
+            enrollment.save(update_fields=["last_week", "status", "ended_at"])
+        for pledge in cycle.pledges.filter(last_week__gt=last).select_for_update():
+            if pledge.first_week > last:
+                pledge.status = Pledge.Status.CANCELLED
+                pledge.save(update_fields=["status"])
+            else:
+                pledge.last_week = last
+                pledge.save(update_fields=["last_week"])
+        cycle.assignments.filter(week__gt=last).delete()
+        cycle.weeks = last
+        cycle.ended_early_at = now
+        cycle.save(update_fields=["weeks", "ended_early_at"])
+    return preview
+
+
+def leave_pod(*, membership: Membership) -> None:
+    """The member leaves the pod: their membership goes inactive, the pledges of the
+    weeks that have started stand and later ones end; past pledges and receipts stay.
+    The last organizer cannot leave."""
+    with transaction.atomic():
+        # Lock the pod's organizers (in a fixed order) before anything else: two last
+        # organizers leaving at once would otherwise each see the other one staying.
+        organizers = list(
+            Membership.objects.organizers()
+            .filter(pod_id=membership.pod_id)
+            .select_for_update()
+            .order_by("pk")
+        )
+        membership = (
+            Membership.objects.select_for_update(of=("self",))
+            .select_related("pod", "user")
+            .get(pk=membership.pk)
+        )
+        if not membership.active:
+            return
+        if membership.is_organizer and len(organizers) <= 1:
+            raise ValidationError(
+                _(
+                    "You are this pod's only organizer, so you cannot leave it yet. "
+                    "Invite another organizer first."
+                )
+            )
+        cycle = membership.pod.current_cycle()
+        if cycle is not None:
+            # This week's plan is frozen with them in it: build it now if nobody has
+            # opened it yet, before their pledge stops counting.
+            week = cycle.current_week()
+            if week is not None:
+                week_plan(cycle=cycle, week=week)
+            end_pledges_for_leaving(cycle=cycle, donor=membership.user)
+        membership.active = False
+        membership.save(update_fields=["active"])

@@ -5,7 +5,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,8 +17,8 @@ from pledges import services
 from pledges.forms import PlanFormSet, PledgeForm
 from pledges.models import Pledge
 from pods.access import get_pod_for_member, get_pod_for_organizer
+from pods.models import Membership
 from pods.views import public_name
-from receipts.models import Receipt
 
 
 @login_required
@@ -36,34 +35,34 @@ def pledge(request, slug):
     today = pod.today()
     current_week = cycle.week_of(today)
     weeks = services.effective_weeks(cycle)
+    following = cycle.following()
     history = list(
         cycle.pledges.filter(donor=request.user).order_by("first_week", "created_at", "pk")
     )
-    # From the first week a change could touch: is something active or paused there?
+    # "Now" is the week being lived (week 1 before the cycle starts); a change can only
+    # touch the weeks from `first`, the first one not started: is something active or
+    # paused there?
+    shown = cycle.shown_week(today)
     first = weeks[0] if weeks else None
-    ahead = [
-        p
-        for p in history
-        if first is not None and p.status != Pledge.Status.CANCELLED and p.last_week >= first
-    ]
-    now = next((p for p in ahead if p.first_week <= first), None)
+    live = [p for p in history if p.status != Pledge.Status.CANCELLED]
+    ahead = [p for p in live if first is not None and p.last_week >= first]
+    now = next((p for p in live if shown and p.first_week <= shown <= p.last_week), None)
     context.update(
         current_week=current_week,
+        following=following,
         upcoming=today < cycle.starts_on,
         history=history,
         has_cancelled=any(p.status == Pledge.Status.CANCELLED for p in history),
         now=now,
-        later=[p for p in ahead if p is not now],
+        later=[p for p in live if shown and p.first_week > shown],
     )
     if not weeks:
         return render(request, "pledges/pledge.html", context)
 
     has_active = any(p.status == Pledge.Status.ACTIVE for p in ahead)
     has_paused = any(p.status == Pledge.Status.PAUSED for p in ahead)
-    # A change in the middle of a week that is already pledged most likely means the
-    # next one (this week's transfers may be on their way); otherwise start right away.
-    initial_week = weeks[-1] if now and now.status == Pledge.Status.ACTIVE else weeks[0]
-    basis = now or (ahead[0] if ahead else None)
+    initial_week = weeks[0]
+    basis = ahead[0] if ahead else None
     form = PledgeForm(
         request.POST if request.method == "POST" else None,
         initial={"amount": basis.amount if basis else None, "starts": initial_week},
@@ -112,17 +111,15 @@ def _done_message(action, week):
 
 @dataclass
 class Line:
-    """A transfer of the plan as a page shows it."""
+    """A transfer of the plan as a page shows it: planned, already sent, still owed (see
+    services.owed_lines, the one place that works it out)."""
 
     assignment: object
     handle_warning: bool
-    receipt_url: str = ""
     posted: Decimal = Decimal("0.00")
+    outstanding: Decimal = Decimal("0.00")
+    receipt_url: str = ""
     payer_name: str = ""
-
-    @property
-    def outstanding(self):
-        return max(self.assignment.amount - self.posted, Decimal("0.00"))
 
 
 @dataclass
@@ -139,11 +136,16 @@ class RecipientRow:
     def planned(self):
         return sum((line.assignment.amount for line in self.lines), Decimal("0.00"))
 
+    @property
+    def outstanding(self):
+        return sum((line.outstanding for line in self.lines), Decimal("0.00"))
+
 
 @login_required
 @require_safe
 def this_week(request, slug):
-    """Whom to pay this week, how much, how and where, with a link to post the receipt.
+    """Whom to pay this week, how much is still to send (the plan less the receipts
+    already posted for it), how and where, with a link to post the receipt.
 
     A recipient's handle is on this page only for the members assigned to pay them and
     for organizers, who also see the whole week's plan and its shortfalls."""
@@ -154,75 +156,80 @@ def this_week(request, slug):
     if cycle is None:
         return render(request, "pledges/this_week.html", context)
     today = pod.today()
-    upcoming = today < cycle.starts_on
-    # Before the cycle starts, its first week is the one to get ready for.
-    week = 1 if upcoming else cycle.week_of(today)
-    context.update(week=week, upcoming=upcoming)
+    week = cycle.shown_week(today)
+    context.update(week=week, upcoming=today < cycle.starts_on)
     if week is None:
         return render(request, "pledges/this_week.html", context)
 
     plan = services.week_plan(cycle=cycle, week=week)
+    owed = services.owed_lines(cycle=cycle, week=week, plan=plan)
     now = timezone.now()
-    posted = dict(
-        Receipt.objects.live()
-        .filter(cycle=cycle, week=week, payer=request.user)
-        .order_by()
-        .values_list("recipient_id")
-        .annotate(total=Sum("amount"))
-    )
     create_url = reverse("receipts:receipt_create", args=[pod.slug])
     mine = [
         Line(
-            assignment=line,
+            assignment=line.assignment,
             handle_warning=services.handle_recently_changed(line.recipient, now),
+            posted=line.sent,
+            outstanding=line.owed,
             receipt_url=create_url
             + "?"
             + urlencode(
-                {"recipient": line.recipient_id, "week": week, "amount": f"{line.amount:.2f}"}
+                {"recipient": line.recipient.pk, "week": week, "amount": f"{line.owed:.2f}"}
             ),
-            posted=posted.get(line.recipient_id, Decimal("0.00")),
         )
-        for line in plan
-        if line.payer_id == request.user.pk
+        for line in owed
+        if line.assignment.payer_id == request.user.pk
     ]
+    next_week = cycle.first_open_week(today)
     context.update(
         mine=mine,
         my_pledge=cycle.pledges.active().in_week(week).filter(donor=request.user).total(),
-        started=services.week_has_started(cycle, week),
+        started=cycle.has_started(week, today),
         week_starts_on=cycle.week_starts_on(week),
         week_ends_on=cycle.week_ends_on(week),
-        next_week=week + 1 if week < cycle.weeks else None,
+        next_week=next_week if next_week != week else None,
     )
     if membership.is_organizer:
-        context.update(_whole_plan(cycle, week, plan, now))
+        context.update(_whole_plan(cycle, week, owed, now))
     return render(request, "pledges/this_week.html", context)
 
 
-def _whole_plan(cycle, week, plan, now):
-    """The organizers' view of a week: every recipient enrolled in it, their lines and
-    shortfall, in slot order (the order they are funded in when pledges fall short)."""
+def _whole_plan(cycle, week, owed, now):
+    """The organizers' view of a week: every recipient enrolled in it, their lines (with
+    what is still owed on each) and shortfall, in slot order (the order they are funded
+    in when pledges fall short)."""
     rows = {}
-    for enrollment in services.enrolled_in_week(cycle, week).select_related("recipient"):
+    for enrollment in cycle.enrollments.in_week(week).in_slot_order().select_related("recipient"):
         rows[enrollment.recipient_id] = RecipientRow(recipient=enrollment.recipient)
-    for line in plan:
-        if line.recipient_id not in rows:
-            # Planned before they left: still shown, so the lines are not lost from view.
-            rows[line.recipient_id] = RecipientRow(recipient=line.recipient, enrolled=False)
-        rows[line.recipient_id].lines.append(
-            Line(assignment=line, handle_warning=False, payer_name=public_name(line.payer))
+    for line in owed:
+        assignment = line.assignment
+        if assignment.recipient_id not in rows:
+            # Planned before an organizer's edit of the enrollments: still shown, so that
+            # the lines are not lost from view.
+            rows[assignment.recipient_id] = RecipientRow(
+                recipient=assignment.recipient, enrolled=False
+            )
+        rows[assignment.recipient_id].lines.append(
+            Line(
+                assignment=assignment,
+                handle_warning=False,
+                posted=line.sent,
+                outstanding=line.owed,
+                payer_name=public_name(assignment.payer),
+            )
         )
-    needed = Decimal("0.00")
     for row in rows.values():
         row.handle_warning = services.handle_recently_changed(row.recipient, now)
         if row.enrolled:
             row.shortfall = max(cycle.weekly_amount - row.planned, Decimal("0.00"))
-            needed += cycle.weekly_amount
-    planned = sum((line.amount for line in plan), Decimal("0.00"))
+    figures = services.coverage(cycle, week)
+    planned = sum((line.planned for line in owed), Decimal("0.00"))
     return {
         "rows": list(rows.values()),
         "planned": planned,
-        "needed": needed,
-        "shortfall": max(needed - planned, Decimal("0.00")),
+        "needed": figures.needed,
+        "outstanding": sum((line.owed for line in owed), Decimal("0.00")),
+        "shortfall": max(figures.needed - planned, Decimal("0.00")),
         "short_count": sum(1 for row in rows.values() if row.enrolled and row.shortfall),
     }
 
@@ -236,9 +243,9 @@ def plan_review(request, slug, week):
     cycle = pod.current_cycle()
     if cycle is None or not 1 <= week <= cycle.weeks:
         raise Http404(_("No such week."))
-    started = services.week_has_started(cycle, week)
+    started = cycle.has_started(week)
     plan = services.week_plan(cycle=cycle, week=week)
-    enrollments = list(services.enrolled_in_week(cycle, week).select_related("recipient"))
+    enrollments = list(cycle.enrollments.in_week(week).in_slot_order().select_related("recipient"))
     payers = sorted(
         ((m.user_id, public_name(m.user)) for m in pod.memberships.active().select_related("user")),
         key=lambda choice: choice[1].casefold(),
@@ -255,16 +262,8 @@ def plan_review(request, slug, week):
         "previous_week": week - 1 if week > 1 else None,
         "next_week": week + 1 if week < cycle.weeks else None,
     }
-    context.update(_whole_plan(cycle, week, plan, timezone.now()))
-    if started:
-        if request.method == "POST":
-            messages.error(
-                request,
-                _("Week %(week)s has started: its plan can no longer be changed.") % {"week": week},
-            )
-            return redirect("pods:plan", slug=pod.slug, week=week)
-        return render(request, "pledges/plan.html", context)
-
+    owed = services.owed_lines(cycle=cycle, week=week, plan=plan)
+    context.update(_whole_plan(cycle, week, owed, timezone.now()))
     formset = PlanFormSet(
         request.POST if request.method == "POST" else None,
         initial=[
@@ -277,7 +276,13 @@ def plan_review(request, slug, week):
     )
     if formset.is_bound and formset.is_valid():
         try:
-            services.set_week_plan(cycle=cycle, week=week, lines=formset.lines())
+            # A started week is frozen; only this explicit tick corrects it.
+            services.set_week_plan(
+                cycle=cycle,
+                week=week,
+                lines=formset.lines(),
+                correcting_started=request.POST.get("correct_started") == "yes",
+            )
         except ValidationError as error:
             context["error"] = " ".join(error.messages)
         else:
@@ -285,3 +290,65 @@ def plan_review(request, slug, week):
             return redirect("pods:plan", slug=pod.slug, week=week)
     context["formset"] = formset
     return render(request, "pledges/plan.html", context)
+
+
+@login_required
+@require_safe
+def dashboard(request, slug):
+    """The pod at a glance: cycle and week, slots filled, and coverage of this week's need.
+    Recipients appear by count only: their names and handles belong on other pages."""
+    pod = get_pod_for_member(request, slug)
+    cycle = pod.current_cycle()
+    context = {"pod": pod, "membership": request.membership, "section": "dashboard"}
+    if cycle is not None:
+        today = pod.today()
+        shown_week = cycle.shown_week(today)
+        context.update(
+            cycle=cycle,
+            week=cycle.week_of(today),
+            upcoming=today < cycle.starts_on,
+            shown_week=shown_week,
+            following=cycle.following(),
+        )
+        if shown_week is not None:
+            # Slots filled, recipients and needed are all of the same week.
+            context["coverage"] = services.coverage(cycle, shown_week)
+            context["my_pledge"] = (
+                cycle.pledges.active().in_week(shown_week).filter(donor=request.user).total()
+            )
+    return render(request, "pods/dashboard.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def leave(request, slug):
+    """Confirm, then leave. History stays; this week's pledge stands, later ones end."""
+    pod = get_pod_for_member(request, slug)
+    membership = request.membership
+    error = None
+    if request.method == "POST":
+        try:
+            services.leave_pod(membership=membership)
+        except ValidationError as e:
+            error = " ".join(e.messages)
+        else:
+            messages.success(
+                request,
+                _("You left %(pod)s. Your past pledges and receipts stay in its history.")
+                % {"pod": pod.name},
+            )
+            return redirect("home")
+    only_organizer = (
+        membership.is_organizer and Membership.objects.organizers().filter(pod=pod).count() <= 1
+    )
+    return render(
+        request,
+        "pods/leave.html",
+        {
+            "pod": pod,
+            "membership": membership,
+            "section": "members",
+            "only_organizer": only_organizer,
+            "error": error,
+        },
+    )

@@ -103,8 +103,34 @@ class Pod(models.Model):
         """Today's date where the pod lives: weeks turn over at the pod's midnight."""
         return timezone.localdate(timezone=zoneinfo.ZoneInfo(self.time_zone))
 
-    def current_cycle(self):
-        return self.cycles.filter(status=Cycle.Status.ACTIVE).first()
+    # The pod's calendar. "Current" is worked out from the dates alone, so a planned cycle
+    # becomes the current one on its first day without anything having to be written.
+
+    def cycle_on(self, date):
+        """The cycle that covers `date` (at most one does: a database rule), or None."""
+        return next((c for c in self.cycles.all() if c.covers(date)), None)
+
+    def current_cycle(self, today=None):
+        """The cycle the pod's pages are about: the one covering today; between two
+        cycles, the next one (the one people pledge for); after the last one ended, that
+        one (its weeks are over). None only for a pod without cycles.
+
+        A pod has a few cycles a year: they are read whole (or taken from a prefetch, as
+        the home page does for all of a person's pods at once)."""
+        today = today or self.today()
+        cycles = sorted(self.cycles.all(), key=lambda c: c.starts_on)
+        started = [c for c in cycles if c.starts_on <= today]
+        if started and started[-1].covers(today):
+            return started[-1]
+        upcoming = [c for c in cycles if c.starts_on > today]
+        return upcoming[0] if upcoming else (started[-1] if started else None)
+
+    def next_cycle(self, today=None):
+        """The cycle planned after the current one, if any."""
+        current = self.current_cycle(today)
+        if current is None:
+            return None
+        return current.following()
 
 
 class MembershipQuerySet(models.QuerySet):
@@ -287,16 +313,18 @@ class Invitation(models.Model):
         return membership
 
 
-class CycleQuerySet(models.QuerySet):
-    def active(self):
-        return self.filter(status=Cycle.Status.ACTIVE)
-
-
 class Cycle(models.Model):
+    """A run of numbered weeks: week n covers the seven days from
+    `starts_on + 7 * (n - 1)`. Cycles of a pod never overlap (a database rule, see the
+    migration): at most one covers any day. Whether a cycle is planned, running or over
+    is worked out from its dates and the pod's today, never stored."""
+
     class Status(models.TextChoices):
+        """Not stored: worked out from the dates (see `status()`)."""
+
         PLANNED = "planned", _("planned")
-        ACTIVE = "active", _("active")
-        CLOSED = "closed", _("closed")
+        ACTIVE = "active", _("running")
+        CLOSED = "closed", _("over")
 
     pod = models.ForeignKey(
         Pod, on_delete=models.CASCADE, related_name="cycles", verbose_name=_("pod")
@@ -315,10 +343,14 @@ class Cycle(models.Model):
         validators=[MinValueValidator(1)],
         help_text=_("How many neighbors the pod supports at once in this cycle."),
     )
-    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PLANNED)
+    ended_early_at = models.DateTimeField(
+        _("ended early"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When an organizer ended the cycle before its planned last week."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-
-    objects = CycleQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("cycle")
@@ -326,30 +358,44 @@ class Cycle(models.Model):
         ordering = ["pod", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["pod", "number"], name="pods_cycle_unique_number"),
-            models.UniqueConstraint(
-                fields=["pod"],
-                condition=Q(status="active"),
-                name="pods_cycle_one_active_per_pod",
-                violation_error_message=_("This pod already has an active cycle."),
-            ),
             models.CheckConstraint(
                 condition=Q(weekly_amount__gt=0), name="pods_cycle_weekly_amount_positive"
             ),
             models.CheckConstraint(condition=Q(weeks__gt=0), name="pods_cycle_weeks_positive"),
             models.CheckConstraint(condition=Q(slots__gt=0), name="pods_cycle_slots_positive"),
             models.CheckConstraint(condition=Q(number__gt=0), name="pods_cycle_number_positive"),
-            models.CheckConstraint(
-                condition=Q(status__in=["planned", "active", "closed"]),
-                name="pods_cycle_status_valid",
-            ),
         ]
 
     def __str__(self):
         return _("%(pod)s, cycle %(number)s") % {"pod": self.pod, "number": self.number}
 
+    def clean(self):
+        if self.pod_id is None or self.starts_on is None or not self.weeks:
+            return
+        # The database refuses an overlap too (pods_cycle_no_overlap); this says it kindly.
+        ends_on = self.ends_on
+        others = Cycle.objects.filter(pod_id=self.pod_id, starts_on__lte=ends_on).exclude(
+            pk=self.pk
+        )
+        for other in others:
+            if other.ends_on >= self.starts_on:
+                raise ValidationError(
+                    _(
+                        "Cycle %(number)s runs from %(start)s to %(end)s: cycles of a pod "
+                        "cannot overlap."
+                    )
+                    % {"number": other.number, "start": other.starts_on, "end": other.ends_on}
+                )
+
+    # The calendar: every page, form, command and the admin asks these.
+
     @property
     def ends_on(self):
         return self.starts_on + datetime.timedelta(days=7 * self.weeks - 1)
+
+    @property
+    def weeks_range(self):
+        return range(1, self.weeks + 1)
 
     def week_starts_on(self, week):
         return self.starts_on + datetime.timedelta(days=7 * (week - 1))
@@ -357,18 +403,86 @@ class Cycle(models.Model):
     def week_ends_on(self, week):
         return self.week_starts_on(week) + datetime.timedelta(days=6)
 
+    def covers(self, date):
+        return self.starts_on <= date <= self.ends_on
+
     def week_of(self, date):
         """The week number that holds `date`, or None outside the cycle."""
-        if date < self.starts_on or date > self.ends_on:
+        if not self.covers(date):
             return None
         return (date - self.starts_on).days // 7 + 1
 
-    def current_week(self):
-        return self.week_of(self.pod.today())
+    def current_week(self, today=None):
+        return self.week_of(today or self.pod.today())
 
-    @property
-    def weeks_range(self):
-        return range(1, self.weeks + 1)
+    def status(self, today=None):
+        today = today or self.pod.today()
+        if today < self.starts_on:
+            return self.Status.PLANNED
+        if today > self.ends_on:
+            return self.Status.CLOSED
+        return self.Status.ACTIVE
+
+    def has_started(self, week, today=None):
+        """A week that has started is frozen: transfers for it may be on their way, so
+        its plan changes only by an organizer's explicit edit."""
+        return (today or self.pod.today()) >= self.week_starts_on(week)
+
+    def first_open_week(self, today=None):
+        """The first week a change made today can start from: the first week not yet
+        started (week 1 before the cycle starts). None once the last week has started."""
+        today = today or self.pod.today()
+        if today < self.starts_on:
+            return 1
+        week = (today - self.starts_on).days // 7 + 2
+        return week if week <= self.weeks else None
+
+    def open_weeks(self, today=None):
+        """The weeks a change made today may start in: those not started yet."""
+        first = self.first_open_week(today)
+        return list(range(first, self.weeks + 1)) if first is not None else []
+
+    def shown_week(self, today=None):
+        """The week a page is about: the current one; week 1 before the cycle starts;
+        None once its weeks are over."""
+        today = today or self.pod.today()
+        if today < self.starts_on:
+            return 1
+        return self.week_of(today)
+
+    def due_week(self, today=None):
+        """The last week whose transfers could have been made by `today`: 0 before the
+        cycle starts, the cycle's last week once it is over."""
+        today = today or self.pod.today()
+        if today < self.starts_on:
+            return 0
+        return self.week_of(today) or self.weeks
+
+    def payday(self, week):
+        """The date in `week` that falls on the pod's payday."""
+        start = self.week_starts_on(week)
+        return start + datetime.timedelta(days=(self.pod.payday - start.weekday()) % 7)
+
+    def reminder_week(self, today):
+        """The week whose transfers are overdue on `today`: the current week once its
+        payday has passed. When payday is the last day of a week, no day of that week
+        comes after it, so that week's reminders go out the next day instead."""
+        index = (today - self.starts_on).days // 7 + 1
+        for week in (index, index - 1):
+            if not 1 <= week <= self.weeks:
+                continue
+            payday = self.payday(week)
+            last_day = max(self.week_ends_on(week), payday + datetime.timedelta(days=1))
+            if payday < today <= last_day:
+                return week
+        return None
+
+    def following(self):
+        """Cycle n+1 of the same pod, if it is planned."""
+        return Cycle.objects.filter(pod_id=self.pod_id, number=self.number + 1).first()
+
+    def preceding(self):
+        return Cycle.objects.filter(pod_id=self.pod_id, number=self.number - 1).first()
 
     def needed_per_week(self, enrolled):
         return self.weekly_amount * enrolled

@@ -1,17 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from pledges import views as pledge_views
 from pods import alerts, invitations, views
 
 app_name = "pods"
 
+# The pod's pages that need pledges (dashboard, pledge, this week, plan, leaving) are in
+# pledges/urls.py; mutualaid/urls.py puts both in this namespace.
+
 urlpatterns = [
-    path("<slug:slug>/", views.dashboard, name="dashboard"),
     path("<slug:slug>/members/", views.members, name="members"),
-    path("<slug:slug>/leave/", views.leave, name="leave"),
-    path("<slug:slug>/pledge/", pledge_views.pledge, name="pledge"),
-    path("<slug:slug>/this-week/", pledge_views.this_week, name="this_week"),
-    path("<slug:slug>/plan/<int:week>/", pledge_views.plan_review, name="plan"),
     path("<slug:slug>/invitations/", invitations.invitation_list, name="invitations"),
     path("<slug:slug>/invitations/new/", invitations.invitation_create, name="invitation_create"),
     path(

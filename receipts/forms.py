@@ -6,6 +6,7 @@ from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
 
 from mutualaid.money import MoneyField
+from pods.models import Cycle
 from receipts.images import clean_screenshot
 from receipts.models import Receipt
 from recipients.models import PaymentMethod
@@ -194,14 +195,14 @@ class BoardFilterForm(forms.Form):
 
     def __init__(self, *args, cycles, cycle, recipients, payers, **kwargs):
         super().__init__(*args, **kwargs)
+        labels = {
+            Cycle.Status.ACTIVE: _("Cycle %(number)s (running)"),
+            Cycle.Status.PLANNED: _("Cycle %(number)s (planned)"),
+            Cycle.Status.CLOSED: _("Cycle %(number)s"),
+        }
+        today = cycle.pod.today()
         self.fields["cycle"].choices = [
-            (
-                c.number,
-                _("Cycle %(number)s (running)") % {"number": c.number}
-                if c.status == c.Status.ACTIVE
-                else _("Cycle %(number)s") % {"number": c.number},
-            )
-            for c in cycles
+            (c.number, labels[c.status(today)] % {"number": c.number}) for c in cycles
         ]
         everyone = [("", _("All"))]
         self.fields["week"].choices = everyone + [(w, w) for w in cycle.weeks_range]

@@ -87,20 +87,6 @@ def can_void(membership, receipt: Receipt) -> bool:
     return membership.is_organizer or receipt.posted_by_id == membership.user_id
 
 
-def due_week(cycle: Cycle, today: datetime.date) -> int:
-    """The last week whose transfers could have been made by `today`: 0 before the
-    cycle starts, the cycle's last week once it is over."""
-    if today < cycle.starts_on:
-        return 0
-    return cycle.week_of(today) or cycle.weeks
-
-
-def payday_of(cycle: Cycle, week: int) -> datetime.date:
-    """The date in `week` that falls on the pod's payday."""
-    start = cycle.week_starts_on(week)
-    return start + datetime.timedelta(days=(cycle.pod.payday - start.weekday()) % 7)
-
-
 class CellState:
     """What a grid cell says. Each state has a symbol and words, so that the grid reads
     without colour (and the CSS class adds colour for those who see it)."""
@@ -191,10 +177,10 @@ def board_grid(*, cycle: Cycle, enrollments: list[Enrollment], today: datetime.d
         .order_by()
     )
     paid = {(row["recipient_id"], row["week"]): row for row in sums}
-    last_due = due_week(cycle, today)
+    last_due = cycle.due_week(today)
     # Before payday the current week is not late yet: "due", not "missing".
     current = cycle.week_of(today)
-    not_late = current if current is not None and today <= payday_of(cycle, current) else None
+    not_late = current if current is not None and today <= cycle.payday(current) else None
 
     rows = []
     for enrollment in enrollments:

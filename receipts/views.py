@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from mutualaid.forms import add_service_errors
 from pods.access import get_pod_for_member
-from pods.models import Cycle, Membership
+from pods.models import Membership
 from pods.templatetags.money import format_money
 from pods.views import public_name
 from receipts import services
@@ -142,7 +142,7 @@ def _as_uuid(value):
 def _postable_weeks(cycle, today):
     """Weeks a receipt may be for: any week so far and the next one (paying a little
     ahead is common), never further ahead, where a week is most likely a typo."""
-    last = services.due_week(cycle, today)
+    last = cycle.due_week(today)
     return list(range(1, min(cycle.weeks, last + 1) + 1))
 
 
@@ -288,12 +288,8 @@ def _board_state(request, pod):
         wanted = int(request.GET.get("cycle", ""))
     except ValueError:
         wanted = None
-    cycle = (
-        by_number.get(wanted)
-        or next((c for c in cycles if c.status == Cycle.Status.ACTIVE), None)
-        or next((c for c in cycles if c.status == Cycle.Status.CLOSED), None)
-        or cycles[0]
-    )
+    current = pod.current_cycle()
+    cycle = by_number.get(wanted) or by_number.get(current.number)
     enrollments = list(
         cycle.enrollments.select_related("recipient").order_by("slot", "first_week", "pk")
     )

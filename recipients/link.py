@@ -26,7 +26,7 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.defaults import page_not_found
 
-from pods.models import Cycle, hash_token
+from pods.models import hash_token
 from recipients import services
 from recipients.forms import EndForm
 from recipients.models import Enrollment, Recipient
@@ -76,17 +76,6 @@ def recipient_link_view(view):
     return wrapper
 
 
-def _current_enrollment(recipient):
-    """The enrollment that leaving would end: in the running cycle if there is one."""
-    return (
-        recipient.enrollments.active()
-        .exclude(cycle__status=Cycle.Status.CLOSED)
-        .select_related("cycle")
-        .order_by("cycle__status", "cycle__number")  # "active" before "planned"
-        .first()
-    )
-
-
 @require_http_methods(["GET", "HEAD"])
 @recipient_link_view
 def link(request, recipient):
@@ -96,16 +85,11 @@ def link(request, recipient):
         recipient.enrollments.select_related("cycle").order_by("-cycle__number", "-first_week")
     )
     receipts = list(
-        recipient.receipts.live().select_related("payer").order_by("-sent_on", "-posted_at", "-pk")
+        recipient.receipts.live()
+        .select_related("payer", "cycle")
+        .order_by("-sent_on", "-posted_at", "-pk")
     )
-    current = next(
-        (
-            e
-            for e in enrollments
-            if e.status == Enrollment.Status.ACTIVE and e.cycle.status != Cycle.Status.CLOSED
-        ),
-        None,
-    )
+    current = services.current_enrollment(recipient)
     latest = enrollments[0] if enrollments else None
     # The latest cycle's receipts up front; years of older ones fold away below them.
     recent_cycle = latest.cycle_id if latest else None
@@ -144,7 +128,7 @@ def confirm_arrival(request, recipient, pk):
 def leave(request, recipient):
     """ "I no longer need support", then a confirmation. No questions: a word for the
     organizers is welcome but never asked for."""
-    enrollment = _current_enrollment(recipient)
+    enrollment = services.current_enrollment(recipient)
     form = EndForm(request.POST if request.method == "POST" else None)
     if enrollment is not None and form.is_bound and form.is_valid():
         services.end_enrollment(enrollment=enrollment, reason=form.cleaned_data["reason"])

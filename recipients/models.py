@@ -1,3 +1,4 @@
+import datetime
 import secrets
 
 from django.conf import settings
@@ -99,13 +100,28 @@ class EnrollmentQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=Enrollment.Status.ACTIVE)
 
+    def in_week(self, week):
+        """Who holds a slot in `week`: an enrollment holds its slot from its first week
+        to its last, whatever its status (someone who left is paid up to their last)."""
+        return self.filter(first_week__lte=week, last_week__gte=week)
+
+    def in_slot_order(self):
+        """The order recipients are funded in when pledges fall short."""
+        return self.order_by("slot", "first_week", "pk")
+
+    def holding_from(self, week):
+        """Enrollments that hold their slot in `week` or any week after it."""
+        return self.filter(last_week__gte=week).filter(last_week__gte=models.F("first_week"))
+
 
 class Enrollment(models.Model):
     """A recipient in one slot of a cycle, from a first week to a last week.
 
-    Slots are numbered 1..cycle.slots and an active enrollment holds its slot alone, so the
-    database itself keeps a cycle from being overfilled; a trigger (see the migration)
-    keeps the slot number within the cycle's slots.
+    Slots are numbered 1..cycle.slots and an enrollment holds its slot alone from its
+    first week to its last, so the database itself keeps a week from having more
+    recipients than slots: on PostgreSQL an exclusion constraint over the week range, on
+    SQLite a trigger (see the migrations), and triggers keep the slot number within the
+    cycle's slots.
     """
 
     class Status(models.TextChoices):
@@ -146,12 +162,6 @@ class Enrollment(models.Model):
                 name="recipients_enrollment_once_per_cycle",
                 violation_error_message=_("This recipient is already enrolled in this cycle."),
             ),
-            models.UniqueConstraint(
-                fields=["cycle", "slot"],
-                condition=Q(status="active"),
-                name="recipients_enrollment_one_per_slot",
-                violation_error_message=_("Another recipient holds this slot."),
-            ),
             models.CheckConstraint(
                 condition=Q(slot__gte=1), name="recipients_enrollment_slot_positive"
             ),
@@ -178,6 +188,19 @@ class Enrollment(models.Model):
             "cycle": self.cycle,
         }
 
+    @property
+    def holds_weeks(self):
+        """False for an enrollment ended before its first week (it covers no week)."""
+        return self.last_week >= self.first_week
+
+    @property
+    def supported_until(self):
+        """The last day of its last week (the day before its first week when it covers
+        none): after it, the person is no longer supported by this enrollment."""
+        if not self.holds_weeks:
+            return self.cycle.week_starts_on(self.first_week) - datetime.timedelta(days=1)
+        return self.cycle.week_ends_on(self.last_week)
+
     def clean(self):
         if self.cycle_id and self.recipient_id and self.recipient.pod_id != self.cycle.pod_id:
             raise ValidationError(_("The recipient and the cycle belong to different pods."))
@@ -193,6 +216,31 @@ class Enrollment(models.Model):
                         % {"weeks": self.cycle.weeks}
                     }
                 )
+            # The database refuses this too (recipients_enrollment_slot_weeks_exclusive);
+            # this says it next to the field.
+            if self.slot and self.first_week and self.last_week and self.holds_weeks:
+                clash = (
+                    Enrollment.objects.filter(cycle_id=self.cycle_id, slot=self.slot)
+                    .filter(first_week__lte=self.last_week, last_week__gte=self.first_week)
+                    .filter(last_week__gte=models.F("first_week"))
+                    .exclude(pk=self.pk)
+                    .select_related("recipient")
+                    .first()
+                )
+                if clash is not None:
+                    raise ValidationError(
+                        {
+                            "slot": _(
+                                "%(name)s holds slot %(slot)s in weeks %(first)s to %(last)s."
+                            )
+                            % {
+                                "name": clash.recipient.display_name,
+                                "slot": self.slot,
+                                "first": clash.first_week,
+                                "last": clash.last_week,
+                            }
+                        }
+                    )
 
 
 class ReferralQuerySet(models.QuerySet):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -32,16 +32,25 @@ def cutoff(now=None) -> datetime.datetime:
     return (now or timezone.now()) - datetime.timedelta(days=settings.RECIPIENT_RETENTION_DAYS)
 
 
-def recipients_due(now=None):
-    """Recipients not yet erased whose every enrollment has ended, the last one at least
-    the retention window ago. Someone never enrolled is not due: they are about to be."""
-    return (
-        Recipient.objects.filter(erased_at=None)
-        .annotate(
-            running=Count("enrollments", filter=Q(enrollments__status=Enrollment.Status.ACTIVE)),
-            last_end=Max("enrollments__ended_at"),
-        )
-        .filter(running=0, last_end__lte=cutoff(now))
+def recipients_due(now=None) -> list[int]:
+    """Recipients not yet erased whose support is over, at least the retention window
+    ago: every enrollment ended (left or ended by an organizer) and past its last week,
+    in the pod's calendar. Someone never enrolled is not due: they are about to be."""
+    return [
+        recipient.pk
+        for recipient in Recipient.objects.filter(erased_at=None, enrollments__isnull=False)
+        .distinct()
+        .prefetch_related("enrollments__cycle__pod")
+        if is_due(recipient, now)
+    ]
+
+
+def is_due(recipient, now=None) -> bool:
+    limit = cutoff(now)
+    enrollments = list(recipient.enrollments.all())
+    return bool(enrollments) and all(
+        e.supported_until < limit.date() and (e.ended_at is None or e.ended_at <= limit)
+        for e in enrollments
     )
 
 
@@ -64,7 +73,7 @@ def screenshots_due(recipient_ids):
 
 def purge(*, now=None, dry_run=False) -> Purge:
     now = now or timezone.now()
-    recipient_ids = list(recipients_due(now).values_list("pk", flat=True))
+    recipient_ids = recipients_due(now)
     referral_ids = list(withdrawn_referrals_due(now).values_list("pk", flat=True))
     screenshots = list(screenshots_due(recipient_ids).only("pk", "screenshot"))
     if dry_run:
@@ -90,7 +99,7 @@ def _erase_recipient(pk, now) -> int:
         # Checked again with the row locked: an organizer may have enrolled them again
         # since the list was made. (No lock on the grouped query: PostgreSQL refuses it.)
         locked = Recipient.objects.select_for_update().filter(pk=pk, erased_at=None).first()
-        if locked is None or not recipients_due(now).filter(pk=pk).exists():
+        if locked is None or not is_due(locked, now):
             return 0
         Recipient.objects.filter(pk=pk).update(
             display_name=label,

@@ -16,13 +16,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mutualaid.mail import render_email, send_on_commit
-from pledges.services import replan
 from pods.models import Cycle, Membership, Pod
 from receipts.models import Receipt
 from recipients.models import Enrollment, PaymentMethod, Recipient, Referral, ReferralMove
@@ -33,17 +32,21 @@ END_REASON_MAX = Enrollment._meta.get_field("end_reason").max_length
 def enroll(
     *, recipient: Recipient, cycle: Cycle, first_week: int = 1, slot: int | None = None
 ) -> Enrollment:
-    """Put `recipient` into a free slot of `cycle` (`slot` if it is free, else the lowest
-    free one), from `first_week` to the end.
+    """Put `recipient` into a slot of `cycle` that is free from `first_week` to the end
+    (`slot` if it is, else the lowest free one), from `first_week` to the end.
 
-    Raises ValidationError when the cycle is full or the recipient is already in it.
+    If the next cycle is already planned, the enrollment carries over into it, as the
+    ones running at the end of a cycle do when the next one is planned.
+
+    Raises ValidationError when no slot is free from that week or the recipient is
+    already in the cycle.
     """
     if recipient.pod_id != cycle.pod_id:
         raise ValidationError(_("The recipient and the cycle belong to different pods."))
     with transaction.atomic():
         # Lock the cycle row: two organizers enrolling into the last free slot at once
-        # would otherwise both see it free. (The unique slot constraint is the backstop.)
-        cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+        # would otherwise both see it free. (The database's slot rule is the backstop.)
+        cycle = Cycle.objects.select_for_update(of=("self",)).select_related("pod").get(pk=cycle.pk)
         if not 1 <= first_week <= cycle.weeks:
             raise ValidationError(
                 {"first_week": _("This cycle has %(weeks)s weeks.") % {"weeks": cycle.weeks}}
@@ -52,39 +55,94 @@ def enroll(
             raise ValidationError(
                 _("%(name)s is already enrolled in this cycle.") % {"name": recipient.display_name}
             )
-        taken = set(cycle.enrollments.active().values_list("slot", flat=True))
-        free = [slot for slot in range(1, cycle.slots + 1) if slot not in taken]
+        free = free_slots(cycle, first_week)
         if not free:
-            raise ValidationError(_("Every slot of this cycle is taken."))
+            raise ValidationError(
+                _("No slot of this cycle is free from week %(week)s.") % {"week": first_week}
+            )
         # The slot someone just left, so that the board shows who took their place.
-        chosen = slot if slot in free else free[0]
-        return Enrollment.objects.create(
+        enrollment = Enrollment(
             recipient=recipient,
             cycle=cycle,
-            slot=chosen,
+            slot=slot if slot in free else free[0],
             first_week=first_week,
             last_week=cycle.weeks,
         )
+        try:
+            with transaction.atomic():
+                enrollment.save()
+        except IntegrityError as error:
+            # Only reachable without the row lock (a database that has none).
+            raise ValidationError(_("Another recipient holds this slot in these weeks.")) from error
+        _carry_over(enrollment)
+        return enrollment
 
 
-def free_slots(cycle: Cycle) -> int:
-    """Slots of `cycle` that nobody holds and no offer keeps. Exact only under the cycle's
-    row lock; outside it, good for showing."""
-    held = cycle.enrollments.active().count()
-    owed = Referral.objects.filter(pod_id=cycle.pod_id).holding_a_slot().count()
-    return max(cycle.slots - held - owed, 0)
+def _carry_over(enrollment: Enrollment) -> None:
+    """An enrollment running to the end of its cycle goes on in the next cycle if that
+    one is planned and not started (and has room)."""
+    following = enrollment.cycle.following()
+    if following is None or following.has_started(1):
+        return
+    if enrollment.last_week < enrollment.cycle.weeks:
+        return
+    if following.enrollments.filter(recipient_id=enrollment.recipient_id).exists():
+        return
+    if free_slots(following, 1):
+        enroll(recipient=enrollment.recipient, cycle=following, slot=enrollment.slot)
 
 
-def next_week(cycle: Cycle) -> int | None:
-    """The first week a change made today can start: next week, or week 1 before the
-    cycle starts. None when the cycle has no week left after this one."""
-    today = cycle.pod.today()
-    if today < cycle.starts_on:
-        return 1
-    week = cycle.week_of(today)
-    if week is None or week >= cycle.weeks:
-        return None
-    return week + 1
+def free_slots(cycle: Cycle, week: int) -> list[int]:
+    """The slot numbers of `cycle` that nobody holds in `week` or any week after it:
+    where someone can be enrolled from `week` to the end. Exact only under the cycle's row
+    lock; outside it, good for showing."""
+    taken = set(cycle.enrollments.holding_from(week).values_list("slot", flat=True))
+    return [slot for slot in range(1, cycle.slots + 1) if slot not in taken]
+
+
+def open_slots(cycle: Cycle, week: int, *, for_referral: Referral | None = None) -> int:
+    """How many more neighbors can be enrolled from `week`: the free slots less those an
+    offer keeps for someone (except the offer of `for_referral` itself)."""
+    owed = Referral.objects.filter(pod_id=cycle.pod_id).holding_a_slot()
+    if for_referral is not None:
+        owed = owed.exclude(pk=for_referral.pk)
+    return max(len(free_slots(cycle, week)) - owed.count(), 0)
+
+
+def enroll_weeks(cycle: Cycle, *, for_referral: Referral | None = None) -> list[int]:
+    """The weeks an enrollment made today may start in: weeks not started yet from which
+    a slot is really free to the end of the cycle, after the slots offers keep."""
+    weeks = cycle.open_weeks()
+    if not weeks:
+        return []
+    held = list(cycle.enrollments.holding_from(weeks[0]).values_list("slot", "last_week"))
+    owed = Referral.objects.filter(pod_id=cycle.pod_id).holding_a_slot()
+    if for_referral is not None:
+        owed = owed.exclude(pk=for_referral.pk)
+    owed = owed.count()
+    return [
+        week
+        for week in weeks
+        if cycle.slots - len({slot for slot, last in held if last >= week}) - owed > 0
+    ]
+
+
+def current_enrollment(recipient: Recipient) -> Enrollment | None:
+    """The enrollment that leaving or ending would end: in the running cycle, else in a
+    planned one. None when the person is not enrolled in a cycle that is not over."""
+    enrollments = (
+        recipient.enrollments.active().select_related("cycle__pod").order_by("cycle__number")
+    )
+    return next((e for e in enrollments if e.cycle.status() != Cycle.Status.CLOSED), None)
+
+
+def _replan(cycle: Cycle, from_week: int) -> None:
+    # The one call up the layers (recipients -> pledges): when who is enrolled changes,
+    # the weekly plan of the weeks not started yet is rebuilt. Imported here, not at the
+    # top, so that the layers below pledges load without it.
+    from pledges.services import replan
+
+    replan(cycle=cycle, from_week=from_week)
 
 
 # Referrals and the waitlist
@@ -116,7 +174,7 @@ def move_referral(*, referral: Referral, to_position: int, reason: str, by) -> R
     if not reason:
         raise ValidationError({"reason": _("Say why this neighbor is moved.")})
     with transaction.atomic():
-        _lock_active_cycle(referral.pod_id)
+        _lock_current_cycle(referral.pod_id)
         queue = list(Referral.objects.filter(pod_id=referral.pod_id).waiting().select_for_update())
         ids = [r.pk for r in queue]
         if referral.pk not in ids:
@@ -146,7 +204,7 @@ def withdraw_referral(*, referral: Referral) -> Referral | None:
     """Take a referral off the waitlist (the neighbor found other help, say). If it had
     been offered a slot, the slot goes to the next one waiting; returns who got it."""
     with transaction.atomic():
-        cycle = _lock_active_cycle(referral.pod_id)
+        cycle = _lock_current_cycle(referral.pod_id)
         referral = Referral.objects.select_for_update().get(pk=referral.pk)
         if referral.status not in (Referral.Status.WAITING, Referral.Status.OFFERED):
             raise ValidationError(_("Only a waiting or offered referral can be withdrawn."))
@@ -161,11 +219,11 @@ def withdraw_referral(*, referral: Referral) -> Referral | None:
         referral.save(update_fields=["status", "withdrawn_at"])
         handed_to = None
         if owed_a_slot and cycle is not None:
-            week = next_week(cycle)
-            if week is not None:
-                handed_to = _hand_off(cycle=cycle, slot=None, first_week=week)
+            weeks = enroll_weeks(cycle)
+            if weeks:
+                handed_to = _hand_off(cycle=cycle, slot=None, first_week=weeks[0])
                 if handed_to is not None and handed_to.recipient_id is not None:
-                    replan(cycle=cycle, from_week=week)
+                    _replan(cycle, weeks[0])
         return handed_to
 
 
@@ -173,7 +231,10 @@ def enrollable_referrals(cycle: Cycle, queue) -> list[Referral]:
     """Of the waitlist `queue` (offered first, then waiting in order), those an organizer
     may enroll now: the offered ones, and as many of the first waiting ones as there are
     free slots. Skipping someone takes a move, with a reason."""
-    free = free_slots(cycle) if cycle is not None else 0
+    # The most slots are free from the last week on: the form then offers only the weeks
+    # from which one really is.
+    free = len(free_slots(cycle, cycle.weeks)) if cycle and cycle.open_weeks() else 0
+    free -= Referral.objects.filter(pod_id=cycle.pod_id).holding_a_slot().count() if cycle else 0
     result = []
     for referral in queue:
         if referral.status == Referral.Status.OFFERED and referral.recipient_id is None:
@@ -206,9 +267,7 @@ def enroll_referral(
     if referral.pod_id != cycle.pod_id:
         raise ValidationError(_("The referral and the cycle belong to different pods."))
     with transaction.atomic():
-        cycle = Cycle.objects.select_for_update().select_related("pod").get(pk=cycle.pk)
-        if cycle.status != Cycle.Status.ACTIVE:
-            raise ValidationError(_("This cycle is not running."))
+        cycle = Cycle.objects.select_for_update(of=("self",)).select_related("pod").get(pk=cycle.pk)
         referral = Referral.objects.select_for_update().get(pk=referral.pk)
         if referral.recipient_id is not None or referral.status not in (
             Referral.Status.WAITING,
@@ -217,10 +276,17 @@ def enroll_referral(
             raise ValidationError(
                 _("%(name)s is no longer waiting.") % {"name": referral.display_name}
             )
+        if first_week not in enroll_weeks(cycle, for_referral=referral):
+            raise ValidationError(
+                {
+                    "first_week": _(
+                        "No slot is free from week %(week)s: choose one of the weeks offered."
+                    )
+                    % {"week": first_week}
+                }
+            )
         if referral.status == Referral.Status.WAITING:
-            free = free_slots(cycle)
-            if free == 0:
-                raise ValidationError(_("No slot is free in this cycle."))
+            free = open_slots(cycle, first_week)
             ahead = list(
                 Referral.objects.filter(pod_id=cycle.pod_id).waiting().values_list("pk", flat=True)
             )
@@ -246,7 +312,7 @@ def enroll_referral(
         referral.recipient = recipient
         referral.status = Referral.Status.ENROLLED
         referral.save(update_fields=["recipient", "status"])
-        replan(cycle=cycle, from_week=first_week)
+        _replan(cycle, first_week)
     return Enrolled(recipient=recipient, enrollment=enrollment, token=token)
 
 
@@ -305,11 +371,12 @@ def end_enrollment(
     """End an enrollment after the current week: the recipient leaves (from their private
     link, `by` None) or an organizer ends it (`by` that organizer).
 
-    In one transaction: the enrollment ends (this week is still theirs to receive), its
-    slot is freed and goes to the next waiting referral (offered, or enrolled at once from
-    next week if the pod hands slots over automatically), the plan from next week on is
-    rebuilt, and the organizers are emailed once it commits. Ending an enrollment that
-    has already ended changes nothing (a second tap on the button)."""
+    In one transaction: the enrollment ends (this week is still theirs to receive; a
+    support that had not begun covers no week), so does its carried-over part in a next
+    cycle that is planned, the slot is free from next week and goes to the next waiting
+    referral (offered, or enrolled at once if the pod hands slots over automatically), the
+    plan of the weeks not started yet is rebuilt, and the organizers are emailed once it
+    commits. Ending an enrollment that has already ended changes nothing (a second tap)."""
     reason = reason.strip()[:END_REASON_MAX]
     with transaction.atomic():
         cycle = (
@@ -324,22 +391,31 @@ def end_enrollment(
         )
         if enrollment.status != Enrollment.Status.ACTIVE:
             return Ending(enrollment=enrollment, ended=False)
-        # Week 0 before the cycle starts; its last week once its weeks are over.
-        today = cycle.pod.today()
-        week = 0 if today < cycle.starts_on else (cycle.week_of(today) or cycle.weeks)
-        # Their support runs to the end of this week; if it had not begun, it covers no
-        # week at all (last_week = first_week - 1).
-        enrollment.last_week = min(enrollment.last_week, max(week, enrollment.first_week - 1))
-        enrollment.status = Enrollment.Status.LEFT
-        enrollment.ended_at = timezone.now()
-        enrollment.end_reason = reason
-        enrollment.save(update_fields=["last_week", "status", "ended_at", "end_reason"])
+        now = timezone.now()
+        # 0 before the cycle starts; its last week once its weeks are over.
+        week = cycle.due_week()
+        _close(enrollment, last_week=max(week, enrollment.first_week - 1), now=now, reason=reason)
+        # Its part in the next cycle, carried over when that one was planned, goes too.
+        following = cycle.following()
+        while following is not None and not following.has_started(1):
+            later = following.enrollments.active().filter(recipient_id=enrollment.recipient_id)
+            for carried in later.select_for_update(of=("self",)):
+                _close(carried, last_week=carried.first_week - 1, now=now, reason=reason)
+            _replan(following, 1)
+            following = following.following()
         handed_to = None
-        replanned = week < cycle.weeks and cycle.status != Cycle.Status.CLOSED
-        if replanned:
-            if cycle.status == Cycle.Status.ACTIVE:
-                handed_to = _hand_off(cycle=cycle, slot=enrollment.slot, first_week=week + 1)
-            replan(cycle=cycle, from_week=week + 1)
+        # The slot is free from the week after this one: in this cycle if it has weeks
+        # left, else from the start of the next one.
+        if week < cycle.weeks:
+            freed_in, freed_from = cycle, week + 1
+        else:
+            freed_in, freed_from = cycle.following(), 1
+            if freed_in is not None and freed_in.has_started(1):
+                freed_in = None
+        replanned = freed_in is not None
+        if freed_in is not None:
+            handed_to = _hand_off(cycle=freed_in, slot=enrollment.slot, first_week=freed_from)
+            _replan(freed_in, freed_from)
         if notify:
             _notify_organizers(
                 cycle=cycle,
@@ -352,13 +428,20 @@ def end_enrollment(
     return Ending(enrollment=enrollment, ended=True, handed_to=handed_to)
 
 
-def _lock_active_cycle(pod_id) -> Cycle | None:
-    return (
-        Cycle.objects.select_for_update(of=("self",))
-        .select_related("pod")
-        .filter(pod_id=pod_id, status=Cycle.Status.ACTIVE)
-        .first()
-    )
+def _close(enrollment, *, last_week, now, reason):
+    enrollment.last_week = min(enrollment.last_week, last_week)
+    enrollment.status = Enrollment.Status.LEFT
+    enrollment.ended_at = now
+    enrollment.end_reason = reason
+    enrollment.save(update_fields=["last_week", "status", "ended_at", "end_reason"])
+
+
+def _lock_current_cycle(pod_id) -> Cycle | None:
+    """Lock the pod's current cycle (the calendar's, see Pod.current_cycle)."""
+    current = Pod.objects.get(pk=pod_id).current_cycle()
+    if current is None:
+        return None
+    return Cycle.objects.select_for_update(of=("self",)).select_related("pod").get(pk=current.pk)
 
 
 def _hand_off(*, cycle: Cycle, slot: int | None, first_week: int) -> Referral | None:
@@ -366,7 +449,7 @@ def _hand_off(*, cycle: Cycle, slot: int | None, first_week: int) -> Referral | 
     offer it, or, if the pod hands slots over automatically, enroll them at once from
     `first_week`. Their payment handle is not known yet, so the referral stays "offered"
     until an organizer completes it (complete_referral)."""
-    if free_slots(cycle) == 0:
+    if open_slots(cycle, first_week) == 0:
         # The slot is owed already: an earlier offer is still waiting for it.
         return None
     referral = Referral.objects.filter(pod_id=cycle.pod_id).waiting().select_for_update().first()

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from mutualaid.forms import add_service_errors
 from pods.access import get_pod_for_member, get_pod_for_organizer
-from pods.models import Cycle
 from recipients import services
 from recipients.forms import EndForm, EnrollForm, MoveForm, PaymentForm, ReferralForm
 from recipients.models import Enrollment, Recipient, Referral, ReferralMove
@@ -60,16 +59,22 @@ def waitlist(request, slug):
         Referral.objects.filter(pod=pod).offered().select_related("referred_by", "recipient")
     )
     waiting = list(Referral.objects.filter(pod=pod).waiting().select_related("referred_by"))
-    free = services.free_slots(cycle) if cycle is not None else 0
-    can_enroll = cycle is not None and bool(_enroll_weeks(cycle))
+    weeks = services.enroll_weeks(cycle) if cycle is not None else []
+    free = services.open_slots(cycle, weeks[0]) if weeks else 0
+    # Not `weeks`: those leave out the slots offers keep, and an offered referral may be
+    # enrolled into the slot kept for them.
+    can_enroll = cycle is not None and bool(cycle.open_weeks())
     enrollable = (
         {r.pk for r in services.enrollable_referrals(cycle, offered + waiting)}
         if can_enroll
         else set()
     )
+    # Who holds a slot in the week the pod is in: someone who has left is still paid to
+    # their last week.
+    week = cycle.shown_week() if cycle is not None else None
     enrollments = (
-        list(cycle.enrollments.active().select_related("recipient").order_by("slot"))
-        if cycle is not None
+        list(cycle.enrollments.in_week(week).select_related("recipient").in_slot_order())
+        if week is not None
         else []
     )
     moves = list(
@@ -174,16 +179,6 @@ def referral_withdraw(request, slug, pk):
     return redirect("recipients:waitlist", slug=pod.slug)
 
 
-def _enroll_weeks(cycle: Cycle) -> list[int]:
-    """The weeks an enrollment may start in: this week or any later one (week 1 before the
-    cycle starts)."""
-    today = cycle.pod.today()
-    if today < cycle.starts_on:
-        return list(cycle.weeks_range)
-    week = cycle.week_of(today)
-    return list(range(week, cycle.weeks + 1)) if week is not None else []
-
-
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -205,9 +200,13 @@ def referral_enroll(request, slug, pk):
         )
         context["enrollment"] = recipient.enrollments.active().select_related("cycle").first()
     else:
-        weeks = _enroll_weeks(cycle) if cycle is not None else []
+        weeks = services.enroll_weeks(cycle, for_referral=referral) if cycle is not None else []
         if cycle is None or not weeks:
-            context["blocked"] = _("No cycle is running with weeks left to enroll into.")
+            context["blocked"] = (
+                _blocked_reason(cycle, referral)
+                if cycle is not None and cycle.open_weeks()
+                else _("No cycle is running with weeks left to enroll into.")
+            )
             return render(request, "recipients/enroll.html", context)
         queue = [
             *Referral.objects.filter(pod=pod).offered(),
@@ -216,12 +215,11 @@ def referral_enroll(request, slug, pk):
         if referral.pk not in {r.pk for r in services.enrollable_referrals(cycle, queue)}:
             context["blocked"] = _blocked_reason(cycle, referral)
             return render(request, "recipients/enroll.html", context)
-        following = services.next_week(cycle)
         form = EnrollForm(
             data,
             cycle=cycle,
             weeks=weeks,
-            initial={"contact": referral.contact, "first_week": following or weeks[0]},
+            initial={"contact": referral.contact, "first_week": weeks[0]},
         )
     context["form"] = form
     if form.is_bound and form.is_valid():
@@ -245,7 +243,8 @@ def _blocked_reason(cycle, referral):
             "name": referral.display_name,
             "status": referral.get_status_display(),
         }
-    if services.free_slots(cycle) == 0:
+    weeks = cycle.open_weeks()
+    if not weeks or services.open_slots(cycle, cycle.weeks, for_referral=referral) == 0:
         return _(
             "Every slot of this cycle is taken or offered. When one frees up, the next "
             "neighbor waiting is offered it."
@@ -332,13 +331,7 @@ def enrollment_end(request, slug, pk):
     recipient leaves from their link): the slot goes to the next referral."""
     pod = get_pod_for_organizer(request, slug)
     recipient = _recipient(pod, pk)
-    enrollment = (
-        recipient.enrollments.active()
-        .select_related("cycle")
-        .exclude(cycle__status=Cycle.Status.CLOSED)
-        .order_by("cycle__number")
-        .first()
-    )
+    enrollment = services.current_enrollment(recipient)
     form = EndForm(request.POST if request.method == "POST" else None)
     if enrollment is not None and form.is_bound and form.is_valid():
         ending = services.end_enrollment(

@@ -102,7 +102,6 @@ def build(*, pod, other_pod, cycle, organizer, donor, outsider) -> tuple[PodIds,
         weeks=cycle.weeks,
         weekly_amount=cycle.weekly_amount,
         slots=3,
-        status=Cycle.Status.ACTIVE,
     )
     elm = furnish(other_pod, elm_cycle, organizer=outsider, donor=outsider, name="Otis")
     return maple, elm

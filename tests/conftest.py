@@ -70,7 +70,6 @@ def cycle(pod):
         weeks=15,
         weekly_amount=Decimal("175.00"),
         slots=3,
-        status=Cycle.Status.ACTIVE,
     )
 
 

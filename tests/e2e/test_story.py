@@ -1,6 +1,8 @@
-"""The recipients' story, end to end in a real browser: a member refers two neighbors, an
-organizer enrolls the first, a donor posts a receipt to them, they confirm it on their
-private link and then leave, and the second neighbor takes the slot.
+"""The recipients' story, end to end in a real browser: a member refers two neighbors and
+an organizer enrolls the first from the first week not started yet; a donor sends this
+week's transfer to Ada and posts its receipt, and "this week" shrinks by it; Ada confirms
+it on her private link and then leaves, and the second neighbor takes her slot from the
+next week.
 
 The database is touched only to set the scene before and to check the outcome after;
 every step in between goes through the pages, as people would.
@@ -31,8 +33,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def scene(pod, make_user):
-    """Week 2 of a two-slot cycle: Ada holds slot 1, slot 2 is free. Olive organizes,
-    Dana pledges."""
+    """Week 2 of a two-slot cycle: Ada holds slot 1 and has her private link, slot 2 is
+    free. Olive organizes, Dana pledges what one recipient gets."""
     people = {}
     for key, email, name, role in [
         ("organizer", "olive@example.org", "Olive", Membership.Role.ORGANIZER),
@@ -51,7 +53,6 @@ def scene(pod, make_user):
         weeks=15,
         weekly_amount=Decimal("100.00"),
         slots=2,
-        status=Cycle.Status.ACTIVE,
     )
     assert cycle.current_week() == 2
     Pledge.objects.create(
@@ -61,7 +62,9 @@ def scene(pod, make_user):
         pod=pod, display_name="Ada", payment_method="cashapp", payment_handle="$ada"
     )
     enroll(recipient=ada, cycle=cycle)
-    return {"pod": pod, "cycle": cycle, **people}
+    ada_link = ada.new_access_token()
+    ada.save(update_fields=["access_token_hash"])
+    return {"pod": pod, "cycle": cycle, "ada": ada, "ada_link": f"/r/{ada_link}/", **people}
 
 
 def sign_in(page, url, email):
@@ -119,38 +122,57 @@ def test_a_referred_neighbor_is_supported_leaves_and_hands_the_slot_on(
         queue.nth(0).get_by_role("link", name="Enroll Neighbor One").click()
         organizer.get_by_label("Payment method").select_option(label="Cash App")
         organizer.get_by_label("Payment handle").fill("$neighbor-one")
-        # From this week, so that this week's transfer can reach them.
-        organizer.get_by_label("Support starts in").select_option("2")
+        # Week 2 has started, and its plan with it: support starts in week 3 at the
+        # earliest, the first week offered.
+        starts = organizer.get_by_label("Support starts in")
+        expect(starts).to_have_value("3")
+        expect(starts.locator("option[value='2']")).to_have_count(0)
+        expect(starts.locator("option[value='15']")).to_have_count(1)
         organizer.get_by_role("button", name="Enroll and make their link").click()
         expect(organizer.get_by_role("heading", level=1)).to_have_text(
             "Private link for Neighbor One"
         )
-        expect(organizer.get_by_text("enrolled in slot 2 from week 2")).to_be_visible()
+        expect(organizer.get_by_text("enrolled in slot 2 from week 3")).to_be_visible()
         private_link = organizer.get_by_label("Their private link").input_value()
         assert re.fullmatch(rf"{re.escape(base)}/r/[\w-]{{20,}}/", private_link), private_link
+        newcomer = watch.new_page("newcomer")
+        newcomer.goto(private_link)
+        expect_styled(newcomer)
+        expect(newcomer.get_by_text("Hello Neighbor One.")).to_be_visible()
+        expect(newcomer.locator(".link-receipts > li")).to_have_count(0)
 
-        # 3. The donor posts this week's transfer to them and sees it on the board.
-        nav(donor, "Post a receipt")
+        # 3. The donor sends this week's transfer to Ada, not to the newcomer whose
+        # support begins next week, posts its receipt, and "this week" shrinks by it.
+        nav(donor, "This week")
         expect_styled(donor)
-        donor.get_by_label("Sent to").select_option(label="Neighbor One")
-        donor.get_by_label("For week").select_option("2")
+        transfers = donor.locator(".transfers > li")
+        expect(transfers).to_have_count(1)
+        expect(transfers).to_contain_text("Send $100.00 to Ada")
+        transfers.get_by_role("link", name="Post the receipt for Ada").click()
+        expect(donor.get_by_label("Sent to")).to_have_value(str(scene["ada"].pk))
+        expect(donor.get_by_label("For week")).to_have_value("2")
         donor.get_by_label("Amount").fill("100")
         donor.get_by_label("Sent with").select_option(label="Cash App")
         donor.get_by_role("button", name="Post the receipt").click()
         expect(donor).to_have_url(f"{base}/pods/{pod.slug}/receipts/")
-        expect(donor.locator(".messages")).to_contain_text("to Neighbor One for week 2")
+        expect(donor.locator(".messages")).to_contain_text("to Ada for week 2")
         posted = donor.locator("table.receipt-list tbody tr")
         expect(posted).to_have_count(1)
-        expect(posted).to_contain_text("Neighbor One")
+        expect(posted).to_contain_text("Ada")
         expect(posted).to_contain_text("posted")
+        nav(donor, "This week")
+        expect(transfers).to_have_count(1)
+        expect(transfers).to_contain_text("Ada: nothing left to send")
+        expect(transfers).to_contain_text("Done: receipts posted for $100.00. Thank you!")
+        expect(transfers.get_by_role("link", name="Post the receipt for Ada")).to_have_count(0)
 
-        # 4. The recipient, with no account and no session, opens their link and
-        # confirms that the money arrived.
+        # 4. Ada, with no account and no session, opens her link and confirms that the
+        # money arrived.
         recipient = watch.new_page("recipient")
-        recipient.goto(private_link)
+        recipient.goto(f"{base}{scene['ada_link']}")
         expect_styled(recipient)
         expect(recipient.get_by_role("heading", level=1)).to_have_text(pod.name)
-        expect(recipient.get_by_text("Hello Neighbor One.")).to_be_visible()
+        expect(recipient.get_by_text("Hello Ada.")).to_be_visible()
         sent = recipient.locator(".link-receipts > li")
         expect(sent).to_have_count(1)
         expect(sent).to_contain_text("$100.00")
@@ -161,17 +183,19 @@ def test_a_referred_neighbor_is_supported_leaves_and_hands_the_slot_on(
         expect(sent).to_contain_text(f"You confirmed it arrived ({today}).")
         expect(sent.get_by_role("button", name="It arrived")).to_have_count(0)
 
-        # 5. They no longer need support: one link, one confirmation, no questions.
+        # 5. She no longer needs support: one link, one confirmation, no questions.
+        # This week is still hers.
         recipient.get_by_role("link", name="I no longer need support").click()
         expect(recipient.get_by_role("heading", level=1)).to_have_text("Take yourself off?")
         recipient.get_by_label("A word for the organizers (optional)").fill("Found work!")
         recipient.get_by_role("button", name="Yes, I no longer need support").click()
-        expect(recipient).to_have_url(private_link)
+        expect(recipient).to_have_url(f"{base}{scene['ada_link']}")
         expect(recipient.get_by_text("You have left the pod's support")).to_be_visible()
         expect(recipient.get_by_text("Your last week of support is week 2")).to_be_visible()
         expect(recipient.get_by_role("link", name="I no longer need support")).to_have_count(0)
 
-        # 6. The freed slot is offered to the next referral; the organizer enrolls them.
+        # 6. Her slot, free from next week, is offered to the next referral; the organizer
+        # enrolls them.
         nav(organizer, "Waitlist")
         offered = organizer.locator("#offered-heading + ul > li")
         expect(offered).to_have_count(1)
@@ -181,20 +205,20 @@ def test_a_referred_neighbor_is_supported_leaves_and_hands_the_slot_on(
         offered.get_by_role("link", name="Enroll").click()
         organizer.get_by_label("Payment method").select_option(label="Venmo")
         organizer.get_by_label("Payment handle").fill("@neighbor-two")
-        # The default: from next week, the first one Neighbor One no longer holds.
+        # The first week offered: the first one Ada no longer holds.
         expect(organizer.get_by_label("Support starts in")).to_have_value("3")
         organizer.get_by_role("button", name="Enroll and make their link").click()
-        expect(organizer.get_by_text("enrolled in slot 2 from week 3")).to_be_visible()
+        expect(organizer.get_by_text("enrolled in slot 1 from week 3")).to_be_visible()
 
         # 7. The board says who left and who took the slot; the referrer sees both
         # neighbors enrolled.
         nav(organizer, "Receipts")
         grid = organizer.locator("table.receipt-grid")
-        expect(grid.get_by_role("row", name=re.compile("^Neighbor One "))).to_contain_text(
+        expect(grid.get_by_role("row", name=re.compile("^Ada "))).to_contain_text(
             "left after week 2; slot went to Neighbor Two"
         )
         expect(grid.get_by_role("row", name=re.compile("^Neighbor Two "))).to_contain_text(
-            "took slot 2 from week 3, after Neighbor One"
+            "took slot 1 from week 3, after Ada"
         )
         expect(organizer.locator("table.receipt-list tbody tr")).to_contain_text(
             "arrival confirmed"
@@ -208,19 +232,32 @@ def test_a_referred_neighbor_is_supported_leaves_and_hands_the_slot_on(
     one = Referral.objects.get(pod=pod, display_name="Neighbor One")
     two = Referral.objects.get(pod=pod, display_name="Neighbor Two")
     assert (one.status, two.status) == (Referral.Status.ENROLLED, Referral.Status.ENROLLED)
-    left = Enrollment.objects.get(recipient=one.recipient)
+    ada = Enrollment.objects.get(recipient=scene["ada"])
+    first = Enrollment.objects.get(recipient=one.recipient)
     took = Enrollment.objects.get(recipient=two.recipient)
-    assert (left.status, left.first_week, left.last_week) == (Enrollment.Status.LEFT, 2, 2)
-    assert left.end_reason == "Found work!"
-    assert (took.status, took.slot, took.first_week) == (Enrollment.Status.ACTIVE, left.slot, 3)
+    assert (ada.status, ada.slot, ada.first_week, ada.last_week) == (
+        Enrollment.Status.LEFT,
+        1,
+        1,
+        2,
+    )
+    assert ada.end_reason == "Found work!"
+    assert (first.status, first.slot, first.first_week, first.last_week) == (
+        Enrollment.Status.ACTIVE,
+        2,
+        3,
+        15,
+    )
+    assert (took.status, took.slot, took.first_week) == (Enrollment.Status.ACTIVE, 1, 3)
     assert two.recipient.payment_handle == "@neighbor-two"
-    receipt = Receipt.objects.get(recipient=one.recipient)
-    assert (receipt.payer, receipt.amount, receipt.week) == (
+    receipt = Receipt.objects.get()
+    assert (receipt.recipient, receipt.payer, receipt.amount, receipt.week) == (
+        scene["ada"],
         scene["donor"],
         Decimal("100.00"),
         2,
     )
     assert receipt.confirmed_at is not None
     assert [(m.to, m.subject) for m in mailoutbox] == [
-        (["olive@example.org"], f"Neighbor One left {pod.name}; Neighbor Two is next for the slot")
+        (["olive@example.org"], f"Ada left {pod.name}; Neighbor Two is next for the slot")
     ]

@@ -3,6 +3,7 @@ import threading
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.urls import reverse
 
@@ -13,7 +14,9 @@ from tests.pods.crowd import add_donors
 
 pytestmark = pytest.mark.django_db
 
-# The shared `cycle` fixture is in its week 6 of 15: a change can start in week 6 or 7.
+# The shared `cycle` fixture is in its week 6 of 15. Week 6 has started, so it is frozen
+# (transfers for it may be on their way): a change starts from week 7, the first week
+# not started yet.
 THIS_WEEK, NEXT_WEEK = 6, 7
 
 
@@ -22,7 +25,7 @@ def url(pod):
 
 
 def post(client, pod, **data):
-    return client.post(url(pod), {"action": "set", "starts": THIS_WEEK, **data})
+    return client.post(url(pod), {"action": "set", "starts": NEXT_WEEK, **data})
 
 
 def pledge(cycle, donor, amount, first_week=1, last_week=15, status=Pledge.Status.ACTIVE):
@@ -70,26 +73,31 @@ def test_member_of_another_pod_gets_404_and_saves_nothing(client, outsider, pod,
     assert not Pledge.objects.exists()
 
 
-def test_donor_sees_the_form_with_this_and_next_week(client, donor, pod, cycle):
+def test_donor_sees_the_form_offering_next_week_only(client, donor, pod, cycle):
     client.force_login(donor)
     response = client.get(url(pod))
     assert response.status_code == 200
     assert "You have no pledge for this week." in response.text
-    assert "this week (week 6," in response.text
+    assert "this week (week 6," not in response.text
     assert "next week (week 7," in response.text
+    starts = response.context["form"].fields["starts"].choices
+    assert [week for week, _label in starts] == [NEXT_WEEK]
     assert 'inputmode="decimal"' in response.text
 
 
 # Setting, changing, pausing, cancelling
 
 
-def test_donor_pledges_from_this_week(client, donor, pod, cycle):
+def test_donor_pledges_from_next_week(client, donor, pod, cycle):
     client.force_login(donor)
     response = post(client, pod, amount="25.50")
     assert response.status_code == 302
-    assert timeline(cycle, donor) == [(6, 15, "25.50", "active")]
+    assert timeline(cycle, donor) == [(7, 15, "25.50", "active")]
     page = client.get(url(pod)).text
-    assert "$25.50 a week, weeks 6 to 15." in page
+    assert "Thank you! Your new pledge counts from week 7." in page
+    # Nothing is pledged for the week that has started; the pledge shows as coming.
+    assert "You have no pledge for this week." in page
+    assert "From week 7: $25.50 a week." in page
 
 
 def test_organizer_pledges_too(client, organizer, pod, cycle):
@@ -107,11 +115,18 @@ def test_change_from_next_week_keeps_the_weeks_before(client, donor, pod, cycle)
     assert pledged_in(cycle, donor, 7) == [Decimal("30.00")]
 
 
-def test_change_from_this_week_keeps_the_weeks_that_passed(client, donor, pod, cycle):
+def test_a_change_cannot_start_in_the_week_that_has_started(client, donor, pod, cycle):
     pledge(cycle, donor, "20.00")
     client.force_login(donor)
-    post(client, pod, amount="30", starts=THIS_WEEK)
-    assert timeline(cycle, donor) == [(1, 5, "20.00", "active"), (6, 15, "30.00", "active")]
+    response = post(client, pod, amount="30", starts=THIS_WEEK)
+    assert response.status_code == 200
+    assert "starts" in response.context["form"].errors
+    # The service refuses it too, whatever the form offered.
+    with pytest.raises(ValidationError) as caught:
+        services.set_pledge(cycle=cycle, donor=donor, amount=Decimal("30"), from_week=THIS_WEEK)
+    assert "first week that has not started yet" in str(caught.value.message_dict["starts"])
+    assert timeline(cycle, donor) == [(1, 15, "20.00", "active")]
+    assert pledged_in(cycle, donor, THIS_WEEK) == [Decimal("20.00")]
 
 
 def test_second_change_cancels_the_record_that_never_began_without_deleting_it(
@@ -134,7 +149,7 @@ def test_double_submit_leaves_one_active_record_per_week(client, donor, pod, cyc
     post(client, pod, amount="25")
     response = post(client, pod, amount="25")
     assert response.status_code == 302
-    assert timeline(cycle, donor) == [(6, 15, "25.00", "active")]
+    assert timeline(cycle, donor) == [(7, 15, "25.00", "active")]
     assert "nothing changed" in client.get(url(pod)).text
 
 
@@ -145,8 +160,11 @@ def test_pause_from_next_week_keeps_this_week_and_the_amount(client, donor, pod,
     assert timeline(cycle, donor) == [(1, 6, "20.00", "active"), (7, 15, "20.00", "paused")]
     assert pledged_in(cycle, donor, 7) == []
     page = client.get(url(pod)).text
+    assert "$20.00 a week, weeks 1 to 6." in page  # this week still runs
     assert "From week 7: paused." in page
-    assert "Resume my pledge" not in page  # this week still runs: change, pause, cancel
+    # A change starts from week 7, where the pledge is paused: resume or cancel it.
+    assert "Resume my pledge" in page
+    assert "Pause my pledge" not in page
 
 
 def test_resume_after_a_pause(client, donor, pod, cycle):
@@ -173,12 +191,13 @@ def test_cancel_from_next_week_ends_the_pledge_after_this_week(client, donor, po
     assert pledged_in(cycle, donor, 7) == []
 
 
-def test_cancel_from_this_week_keeps_the_past(client, donor, pod, cycle):
+def test_cancel_keeps_the_past_and_the_week_that_has_started(client, donor, pod, cycle):
     pledge(cycle, donor, "20.00", last_week=3)
     pledge(cycle, donor, "35.00", first_week=4)
     client.force_login(donor)
-    post(client, pod, action="cancel", starts=THIS_WEEK)
-    assert timeline(cycle, donor) == [(1, 3, "20.00", "active"), (4, 5, "35.00", "active")]
+    post(client, pod, action="cancel", starts=NEXT_WEEK)
+    assert timeline(cycle, donor) == [(1, 3, "20.00", "active"), (4, 6, "35.00", "active")]
+    assert pledged_in(cycle, donor, THIS_WEEK) == [Decimal("35.00")]
 
 
 def test_history_lists_every_record(client, donor, pod, cycle):
@@ -229,7 +248,7 @@ def test_invalid_amount_gets_a_form_error_and_saves_nothing(
 def test_a_week_in_the_past_is_refused(client, donor, pod, cycle):
     pledge(cycle, donor, "20.00")
     client.force_login(donor)
-    for week in ("5", "8", "0", "soon"):
+    for week in ("5", "6", "8", "0", "soon"):
         response = post(client, pod, amount="30", starts=week)
         assert response.status_code == 200
         assert "starts" in response.context["form"].errors
@@ -248,10 +267,10 @@ def test_cancelling_after_the_pledge_ended_is_refused(client, donor, pod, cycle)
     pledge(cycle, donor, "20.00", last_week=3)
     pledge(cycle, donor, "20.00", first_week=4, status=Pledge.Status.PAUSED)
     client.force_login(donor)
-    # Paused from week 4: cancelling from this week is allowed and ends the pause.
-    post(client, pod, action="cancel", starts=THIS_WEEK)
-    assert timeline(cycle, donor) == [(1, 3, "20.00", "active"), (4, 5, "20.00", "paused")]
-    response = post(client, pod, action="cancel", starts=THIS_WEEK)
+    # Paused from week 4: cancelling from next week is allowed and ends the pause.
+    post(client, pod, action="cancel", starts=NEXT_WEEK)
+    assert timeline(cycle, donor) == [(1, 3, "20.00", "active"), (4, 6, "20.00", "paused")]
+    response = post(client, pod, action="cancel", starts=NEXT_WEEK)
     assert response.status_code == 200
     assert "action" in response.context["form"].errors
 
@@ -261,7 +280,7 @@ def test_cancelling_after_the_pledge_ended_is_refused(client, donor, pod, cycle)
 
 def test_before_the_cycle_starts_a_pledge_starts_in_week_1(client, donor, pod):
     cycle = Cycle.objects.create(
-        pod=pod, number=1, starts_on=pod.today() + datetime.timedelta(days=3), status="active"
+        pod=pod, number=1, starts_on=pod.today() + datetime.timedelta(days=3)
     )
     client.force_login(donor)
     assert "the start of the cycle (week 1," in client.get(url(pod)).text
@@ -270,14 +289,26 @@ def test_before_the_cycle_starts_a_pledge_starts_in_week_1(client, donor, pod):
 
 
 def test_after_the_cycle_weeks_nothing_can_change(client, donor, pod):
-    Cycle.objects.create(
-        pod=pod, number=1, starts_on=pod.today() - datetime.timedelta(weeks=20), status="active"
-    )
+    Cycle.objects.create(pod=pod, number=1, starts_on=pod.today() - datetime.timedelta(weeks=20))
     client.force_login(donor)
     response = post(client, pod, amount="15", starts=16)
     assert response.status_code == 200
     assert "weeks are over" in response.text
     assert not Pledge.objects.exists()
+
+
+def test_in_the_last_week_nothing_can_change_but_this_weeks_pledge_shows(client, donor, pod):
+    # Week 15 of 15 has started: no week is left that a change could start in.
+    cycle = Cycle.objects.create(
+        pod=pod, number=1, starts_on=pod.today() - datetime.timedelta(weeks=14)
+    )
+    pledge(cycle, donor, "20.00")
+    client.force_login(donor)
+    response = client.get(url(pod))
+    assert "form" not in response.context
+    assert "$20.00 a week, weeks 1 to 15." in response.text
+    assert post(client, pod, amount="30", starts=15).status_code == 200
+    assert timeline(cycle, donor) == [(1, 15, "20.00", "active")]
 
 
 def test_without_a_running_cycle_there_is_nothing_to_pledge(client, donor, pod):
@@ -302,10 +333,12 @@ def test_query_count_is_the_same_for_5_and_500_donors(
     pledge(cycle, donor, "30.00", first_week=6)
     client.force_login(donor)
     add_donors(pod, cycle, 5)
-    with django_assert_num_queries(6) as small:
+    # 7: the session, the user, the membership and pod, the current cycle, the following
+    # cycle (if planned), the donor's pledges, the pod's alerts.
+    with django_assert_num_queries(7) as small:
         assert client.get(url(pod)).status_code == 200
     add_donors(pod, cycle, 495, start=5)
-    with django_assert_num_queries(6) as large:
+    with django_assert_num_queries(7) as large:
         assert client.get(url(pod)).status_code == 200
     assert len(small.captured_queries) == len(large.captured_queries)
 

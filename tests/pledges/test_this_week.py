@@ -228,7 +228,6 @@ def test_before_the_cycle_starts_it_shows_the_first_week(client, donor, pod, rec
         pod=pod,
         number=1,
         starts_on=pod.today() + datetime.timedelta(days=4),
-        status=Cycle.Status.ACTIVE,
     )
     enroll(recipient=recipient, cycle=cycle)
     pledge(cycle, donor, "175.00")
@@ -244,7 +243,6 @@ def test_after_the_cycles_weeks_nothing_is_planned(client, donor, pod, recipient
         pod=pod,
         number=1,
         starts_on=pod.today() - datetime.timedelta(weeks=20),
-        status=Cycle.Status.ACTIVE,
     )
     enroll(recipient=recipient, cycle=cycle)
     pledge(cycle, donor, "175.00")
@@ -271,11 +269,16 @@ def test_query_count_is_the_same_for_10_and_200_donors(
     add_donors(pod, cycle, 10)
     services.week_plan(cycle=cycle, week=WEEK)
     client.force_login(user)
-    with django_assert_num_queries(9 if who == "organizer" else 8) as small:
+    # For organizers, 2 more than before the calendar redesign: the week's coverage (its
+    # pledges, its recipients), the same figures as the dashboard's.
+    queries = 11 if who == "organizer" else 8
+    with django_assert_num_queries(queries) as small:
         assert client.get(url(pod)).status_code == 200
     add_donors(pod, cycle, 190, start=10)
-    services.replan(cycle=cycle, from_week=WEEK)
-    with django_assert_num_queries(9 if who == "organizer" else 8) as large:
+    # Week 6 has started, so a re-plan leaves it alone: build it afresh with everyone.
+    Assignment.objects.filter(cycle=cycle, week=WEEK).delete()
+    services.week_plan(cycle=cycle, week=WEEK)
+    with django_assert_num_queries(queries) as large:
         assert client.get(url(pod)).status_code == 200
     assert len(small.captured_queries) == len(large.captured_queries)
 

@@ -29,7 +29,6 @@ def fill_pod(pod, organizer, donor, name):
         number=1,
         starts_on=pod.today() - datetime.timedelta(days=14),
         slots=3,
-        status=Cycle.Status.ACTIVE,
     )
     recipient = Recipient.objects.create(pod=pod, display_name=name, payment_handle=f"${name}")
     enrollment = enroll(recipient=recipient, cycle=cycle)
@@ -223,7 +222,13 @@ def test_list_filters_offer_nothing_of_other_pod(organizer_client, theirs, model
 
 
 def test_related_list_filter_offers_only_own_pods_cycles(organizer_client, mine, pod, donor):
-    second = Cycle.objects.create(pod=pod, number=2, starts_on=pod.today(), slots=3)
+    # Cycle 2 follows cycle 1: cycles of a pod never overlap.
+    second = Cycle.objects.create(
+        pod=pod,
+        number=2,
+        starts_on=mine["pods.cycle"].ends_on + datetime.timedelta(days=1),
+        slots=3,
+    )
     Pledge.objects.create(cycle=second, donor=donor, amount=Decimal("5.00"), last_week=15)
     response = organizer_client.get(url("pledges.pledge", "changelist"))
     (spec,) = [s for s in response.context["cl"].filter_specs if s.field_path == "cycle"]

@@ -404,10 +404,10 @@ def test_dashboard_runs_the_same_queries_with_many_alerts(
 ):
     client.force_login(donor)
     post_alert(pod)
-    with django_assert_num_queries(8) as one:
+    with django_assert_num_queries(9) as one:
         client.get(reverse("pods:dashboard", args=["maple"]))
     for n in range(20):
         post_alert(pod, message=f"Alert {n}")
-    with django_assert_num_queries(8) as many:
+    with django_assert_num_queries(9) as many:
         client.get(reverse("pods:dashboard", args=["maple"]))
     assert len(one.captured_queries) == len(many.captured_queries)

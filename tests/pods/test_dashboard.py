@@ -9,7 +9,7 @@ from django.urls import reverse
 from pledges.models import Pledge
 from pods.models import Cycle, Membership, Pod
 from recipients.models import Enrollment, Recipient
-from recipients.services import end_enrollment, enroll
+from recipients.services import end_enrollment, enroll, free_slots
 from tests.pods.crowd import add_donors
 
 pytestmark = pytest.mark.django_db
@@ -74,9 +74,7 @@ def test_donor_sees_week_slots_and_hand_computed_shortfall(
     pledge(cycle, someone, "70.00", first_week=6, last_week=6, status=Pledge.Status.PAUSED)
     pledge(cycle, someone, "80.00", first_week=6, status=Pledge.Status.CANCELLED)
     # Nor another pod's pledges.
-    other_cycle = Cycle.objects.create(
-        pod=other_pod, number=1, starts_on=cycle.starts_on, status=Cycle.Status.ACTIVE
-    )
+    other_cycle = Cycle.objects.create(pod=other_pod, number=1, starts_on=cycle.starts_on)
     pledge(other_cycle, someone, "500.00")
 
     client.force_login(donor)
@@ -133,8 +131,9 @@ def test_exactly_covered_says_so(client, donor, pod, cycle, enrollment):
 def test_a_recipient_leaving_this_week_is_still_needed_this_week(
     client, organizer, pod, cycle, enrollment
 ):
-    """Leaving ends support after the current week: this week they are still paid, so
-    the need stays as the weekly plan has it, though their slot is free already."""
+    """Leaving ends support after the current week: this week they are still paid and
+    still hold their slot, so slots filled, recipients and need are all of week 6 and
+    agree with the weekly plan. Their slot is free from week 7."""
     tomas = enroll_new(pod, cycle, "Tomás")
     end_enrollment(enrollment=tomas, notify=False)
     tomas.refresh_from_db()
@@ -152,8 +151,10 @@ def test_a_recipient_leaving_this_week_is_still_needed_this_week(
     coverage = response.context["coverage"]
     assert (coverage.week, coverage.recipients) == (6, 2)
     assert coverage.needed == Decimal("350.00")
-    assert "1 of 3 slots filled" in response.text
+    assert "Week 6: 2 of 3 slots filled" in response.text
     assert "2 recipients × $175.00 a week" in response.text
+    assert tomas.slot in free_slots(cycle, 7)
+    assert tomas.slot not in free_slots(cycle, 6)
     # The same need as the organizers' weekly plan for this week.
     plan = client.get(reverse("pods:this_week", args=[pod.slug]))
     assert plan.context["needed"] == coverage.needed
@@ -176,7 +177,7 @@ def test_no_recipient_means_nothing_needed_yet(client, donor, pod, cycle):
 
 def test_before_the_cycle_starts_shows_its_date_and_first_week(client, donor, pod):
     starts = pod.today() + datetime.timedelta(days=10)
-    cycle = Cycle.objects.create(pod=pod, number=1, starts_on=starts, status="active", slots=11)
+    cycle = Cycle.objects.create(pod=pod, number=1, starts_on=starts, slots=11)
     pledge(cycle, donor, "30.00")
     client.force_login(donor)
     response = client.get(url(pod))
@@ -227,12 +228,14 @@ def test_seed_demo_pod_coverage_matches_hand_computed_values(client):
 def test_query_count_is_the_same_for_5_and_500_donors(
     client, donor, pod, cycle, enrollment, django_assert_num_queries
 ):
+    # Session, user, membership and pod, current cycle, the next cycle if planned,
+    # pledged, recipients of the week, your pledge, alerts.
     client.force_login(donor)
     add_donors(pod, cycle, 5)
-    with django_assert_num_queries(8) as small:
+    with django_assert_num_queries(9) as small:
         assert client.get(url(pod)).status_code == 200
     add_donors(pod, cycle, 495, start=5)
-    with django_assert_num_queries(8) as large:
+    with django_assert_num_queries(9) as large:
         response = client.get(url(pod))
     assert response.context["coverage"].donors == 500
     assert len(small.captured_queries) == len(large.captured_queries)

@@ -33,6 +33,14 @@ def seed(*args):
     return out.getvalue()
 
 
+def closed_cycles(pod):
+    """The demo's closed cycles: the three whose dates are past."""
+    today = pod.today()
+    closed = [c for c in pod.cycles.order_by("number") if c.status(today) == Cycle.Status.CLOSED]
+    assert [c.number for c in closed] == [1, 2, 3]
+    return closed
+
+
 def row_counts():
     return {model._meta.label: model.objects.count() for model in apps.get_models()}
 
@@ -124,7 +132,13 @@ class TestDemoStory:
 
     def test_fourth_cycle_is_under_way_after_three_closed_ones(self, demo, current):
         cycles = list(demo.cycles.order_by("number"))
-        assert [c.status for c in cycles] == ["closed", "closed", "closed", "active"]
+        # The status comes from the dates: the first three are over, the fourth covers today.
+        today = demo.today()
+        assert [c.status(today) for c in cycles] == ["closed", "closed", "closed", "active"]
+        assert all(c.ends_on < today for c in cycles[:3])
+        assert cycles[3].covers(today)
+        assert current == cycles[3] == demo.cycle_on(today)
+        assert demo.next_cycle() is None
         assert (current.number, current.weeks, current.slots) == (4, 15, 11)
         assert current.weekly_amount == Decimal("175.00")
         assert current.current_week() == 6
@@ -138,7 +152,9 @@ class TestDemoStory:
         enrollments = current.enrollments.active()
         assert enrollments.count() == 11
         assert sorted(enrollments.values_list("slot", flat=True)) == list(range(1, 12))
-        assert not Enrollment.objects.filter(cycle__status=Cycle.Status.CLOSED, status="active")
+        # Nobody is still "active" in a cycle whose dates are past.
+        for cycle in closed_cycles(current.pod):
+            assert not cycle.enrollments.active().exists()
 
     def test_recipients_keep_only_a_name_and_where_to_pay(self, demo):
         for recipient in demo.recipients.all():
@@ -164,7 +180,7 @@ class TestDemoStory:
         assert pledges.total() >= current.needed_per_week(11) == Decimal("1925.00")
 
     def test_every_closed_cycle_was_covered(self, demo):
-        for cycle in demo.cycles.filter(status=Cycle.Status.CLOSED):
+        for cycle in closed_cycles(demo):
             assert cycle.pledges.active().total() >= cycle.needed_per_week(cycle.slots)
 
     def test_each_past_week_is_paid_in_full_and_this_week_partly(self, current):
@@ -179,7 +195,7 @@ class TestDemoStory:
         assert not current.receipts.filter(week__gt=current.current_week()).exists()
 
     def test_closed_cycles_are_paid_in_full_every_week(self, demo):
-        for cycle in demo.cycles.filter(status=Cycle.Status.CLOSED):
+        for cycle in closed_cycles(demo):
             for week in cycle.weeks_range:
                 total = cycle.receipts.live().filter(week=week).total()
                 assert total == cycle.weekly_amount * cycle.slots

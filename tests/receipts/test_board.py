@@ -37,7 +37,6 @@ def cycle(pod):
         weeks=15,
         weekly_amount=Decimal("175.00"),
         slots=3,
-        status=Cycle.Status.ACTIVE,
     )
 
 
@@ -282,15 +281,18 @@ def test_paginated_fifty_a_page(member_client, pod, cycle, enrollment, recipient
 def test_earlier_cycles_can_be_browsed(
     member_client, pod, cycle, enrollment, add_receipt, recipient
 ):
+    # Cycle 1 is over (its last day was yesterday) and cycle 2 starts today.
+    Cycle.objects.filter(pk=cycle.pk).update(
+        starts_on=pod.today() - datetime.timedelta(days=7 * cycle.weeks)
+    )
+    cycle.refresh_from_db()
     add_receipt(week=1, reference="from cycle one")
-    Cycle.objects.filter(pk=cycle.pk).update(status=Cycle.Status.CLOSED)
     second = Cycle.objects.create(
         pod=pod,
         number=2,
         starts_on=pod.today(),
         weeks=10,
         slots=3,
-        status=Cycle.Status.ACTIVE,
     )
     enroll(recipient=recipient, cycle=second)
     response = member_client.get(url(pod))
@@ -303,14 +305,18 @@ def test_earlier_cycles_can_be_browsed(
     assert "from cycle one" in response.text
     assert 'value="1" selected' in response.text
     assert "Cycle 2 (running)" in response.text
+    assert "Its weeks are over." in response.text
 
 
 def test_a_closed_cycle_has_nothing_upcoming(member_client, pod, enrollment, cycle):
+    # Its dates are past: it ended five weeks ago.
     Cycle.objects.filter(pk=cycle.pk).update(
-        status=Cycle.Status.CLOSED, starts_on=pod.today() - datetime.timedelta(days=7 * 20)
+        starts_on=pod.today() - datetime.timedelta(days=7 * 20)
     )
-    cells = states(member_client.get(url(pod)))
-    assert set(cells.values()) == {CellState.MISSING}
+    response = member_client.get(url(pod))
+    assert set(states(response).values()) == {CellState.MISSING}
+    assert "Its weeks are over." in response.text
+    assert "This is week" not in response.text
 
 
 def test_before_the_cycle_starts_every_week_is_upcoming(member_client, pod, enrollment, cycle):

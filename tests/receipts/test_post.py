@@ -252,9 +252,7 @@ def test_a_recipient_of_another_pod_is_refused(
     client, donor, pod, other_pod, cycle, enrollment, recipient
 ):
     stranger = Recipient.objects.create(pod=other_pod, display_name="Elsewhere Ed")
-    other_cycle = Cycle.objects.create(
-        pod=other_pod, number=1, starts_on=cycle.starts_on, status=Cycle.Status.ACTIVE
-    )
+    other_cycle = Cycle.objects.create(pod=other_pod, number=1, starts_on=cycle.starts_on)
     enroll(recipient=stranger, cycle=other_cycle)
     client.force_login(donor)
     response = client.post(url(pod), form_data(stranger))

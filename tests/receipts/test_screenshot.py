@@ -196,9 +196,7 @@ def test_another_pods_receipt_is_not_served_through_this_pod(
     member_client, pod, other_pod, cycle, donor, make_user
 ):
     stranger = Recipient.objects.create(pod=other_pod, display_name="Ed")
-    other_cycle = Cycle.objects.create(
-        pod=other_pod, number=1, starts_on=cycle.starts_on, status=Cycle.Status.ACTIVE
-    )
+    other_cycle = Cycle.objects.create(pod=other_pod, number=1, starts_on=cycle.starts_on)
     payer = make_user("paul@example.org")
     name = default_storage.save("receipts/x.jpg", ContentFile(pictures.jpeg_with_gps()))
     theirs = Receipt.objects.create(

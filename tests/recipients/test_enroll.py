@@ -53,8 +53,10 @@ def test_enroll_takes_a_gap_before_higher_slots(cycle, make_recipient):
 
 @pytest.mark.django_db
 def test_enroll_refuses_a_full_cycle(full_cycle, make_recipient):
-    with pytest.raises(ValidationError, match="Every slot of this cycle is taken."):
+    with pytest.raises(ValidationError, match="No slot of this cycle is free from week 1."):
         enroll(recipient=make_recipient("Dee"), cycle=full_cycle)
+    with pytest.raises(ValidationError, match="No slot of this cycle is free from week 7."):
+        enroll(recipient=make_recipient("Eve"), cycle=full_cycle, first_week=7)
     assert full_cycle.enrollments.count() == 3
 
 
@@ -86,6 +88,9 @@ def test_enroll_refuses_a_week_outside_the_cycle(cycle, recipient, first_week):
 def test_enroll_reuses_the_slot_of_someone_who_left(full_cycle, make_recipient):
     ben = full_cycle.enrollments.get(slot=2)
     Enrollment.objects.filter(pk=ben.pk).update(status=Enrollment.Status.LEFT, last_week=5)
+    # Ben is still paid to week 5: the slot is free from week 6 only.
+    with pytest.raises(ValidationError, match="No slot of this cycle is free from week 5."):
+        enroll(recipient=make_recipient("Eve"), cycle=full_cycle, first_week=5)
 
     newcomer = enroll(recipient=make_recipient("Dee"), cycle=full_cycle, first_week=6)
 

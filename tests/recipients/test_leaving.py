@@ -64,7 +64,6 @@ def test_leaving_before_the_cycle_starts_covers_no_week(
         number=1,
         starts_on=pod.today() + datetime.timedelta(days=3),
         slots=1,
-        status=Cycle.Status.ACTIVE,
     )
     enrollment = enroll(recipient=recipient, cycle=upcoming)
     sam = make_referral("Sam")
@@ -91,7 +90,6 @@ def test_leaving_in_the_last_week_offers_no_slot(ends, pod, recipient, make_refe
         starts_on=pod.today() - datetime.timedelta(days=7 * 14),
         weeks=15,
         slots=2,
-        status=Cycle.Status.ACTIVE,
     )
     enrollment = enroll(recipient=recipient, cycle=ending)
     sam = make_referral("Sam")

@@ -2,6 +2,7 @@
 alike: each write here bypasses forms and clean() (objects.create, .update())."""
 
 import contextlib
+import datetime
 import re
 import threading
 
@@ -26,7 +27,7 @@ def refused_by(constraint, sqlite_says=None):
         yield
 
 
-SLOT_TAKEN = "UNIQUE constraint failed: recipients_enrollment.cycle_id, recipients_enrollment.slot"
+SLOT_TAKEN = "recipients_enrollment_slot_weeks_exclusive"
 
 
 @pytest.fixture
@@ -65,7 +66,7 @@ def test_recipients_without_a_link_may_share_the_blank_hash(make_recipient):
     assert Recipient.objects.filter(access_token_hash="").count() == 2
 
 
-# Enrollment: once per cycle, one per slot
+# Enrollment: once per cycle; a slot is held by one enrollment in any week
 
 
 def test_recipient_is_enrolled_once_per_cycle(recipient, cycle):
@@ -78,17 +79,45 @@ def test_recipient_is_enrolled_once_per_cycle(recipient, cycle):
         place(recipient, cycle, 2)
 
 
-def test_slot_holds_one_active_enrollment(recipient, make_recipient, cycle):
+def test_slot_is_held_by_one_enrollment_in_any_week(recipient, make_recipient, cycle):
     place(recipient, cycle, 1)
-    with refused_by("recipients_enrollment_one_per_slot", sqlite_says=SLOT_TAKEN):
+    with refused_by(SLOT_TAKEN):
         place(make_recipient("Sam"), cycle, 1)
+    # One shared week is enough to be refused.
+    with refused_by(SLOT_TAKEN):
+        place(make_recipient("Tia"), cycle, 1, first_week=15)
+
+
+def test_someone_who_left_still_holds_their_slot_to_their_last_week(
+    recipient, make_recipient, cycle
+):
+    """Someone who left is paid to their last week: the slot is not free before it."""
+    place(recipient, cycle, 1, status=Enrollment.Status.LEFT, last_week=6)
+    with refused_by(SLOT_TAKEN):
+        place(make_recipient("Sam"), cycle, 1, first_week=6)
+    place(make_recipient("Sam"), cycle, 1, first_week=7)
+    assert cycle.enrollments.filter(slot=1).count() == 2
+
+
+def test_an_enrollment_that_covers_no_week_holds_no_slot(recipient, make_recipient, cycle):
+    """Left before its first week began (last_week = first_week - 1): it holds nothing."""
+    place(recipient, cycle, 1, status=Enrollment.Status.LEFT, first_week=7, last_week=6)
+    place(make_recipient("Sam"), cycle, 1)
+    assert cycle.enrollments.filter(slot=1).count() == 2
 
 
 def test_moving_into_a_held_slot_is_refused(recipient, make_recipient, cycle):
     place(recipient, cycle, 1)
     sam = place(make_recipient("Sam"), cycle, 2)
-    with refused_by("recipients_enrollment_one_per_slot", sqlite_says=SLOT_TAKEN):
+    with refused_by(SLOT_TAKEN):
         Enrollment.objects.filter(pk=sam.pk).update(slot=1)
+
+
+def test_stretching_into_weeks_someone_else_holds_is_refused(recipient, make_recipient, cycle):
+    rosa = place(recipient, cycle, 1, status=Enrollment.Status.LEFT, last_week=3)
+    place(make_recipient("Sam"), cycle, 1, first_week=4)
+    with refused_by(SLOT_TAKEN):
+        Enrollment.objects.filter(pk=rosa.pk).update(last_week=4)
 
 
 def test_left_and_active_enrollments_share_a_slot(recipient, make_recipient, cycle):
@@ -108,7 +137,7 @@ def test_enrollment_rules_give_friendly_messages(recipient, make_recipient, cycl
     assert "This recipient is already enrolled in this cycle." in caught.value.messages
     with pytest.raises(ValidationError) as caught:
         taken.full_clean()
-    assert "Another recipient holds this slot." in caught.value.messages
+    assert caught.value.message_dict == {"slot": ["Rosa holds slot 1 in weeks 1 to 15."]}
     with pytest.raises(ValidationError) as caught:
         beyond.full_clean()
     assert caught.value.message_dict == {"slot": ["This cycle has 3 slots."]}
@@ -137,7 +166,10 @@ def test_moving_an_enrollment_beyond_the_slots_is_refused(enrollment, cycle):
 
 def test_moving_an_enrollment_to_a_smaller_cycle_is_refused(recipient, pod, cycle):
     place(recipient, cycle, 3)
-    small = Cycle.objects.create(pod=pod, number=2, starts_on=cycle.ends_on, slots=2)
+    # Cycles of a pod cannot overlap: the next one starts the day after this one ends.
+    small = Cycle.objects.create(
+        pod=pod, number=2, starts_on=cycle.ends_on + datetime.timedelta(days=1), slots=2
+    )
     with refused_by("recipients_enrollment_slot_within_cycle"):
         Enrollment.objects.filter(recipient=recipient).update(cycle=small)
 
@@ -151,24 +183,37 @@ def test_cutting_slots_below_a_held_slot_is_refused(recipient, cycle):
 
 
 def test_cutting_slots_to_the_highest_held_slot_is_fine(recipient, make_recipient, cycle):
-    place(recipient, cycle, 2)
-    place(make_recipient("Sam"), cycle, 3, status=Enrollment.Status.LEFT, last_week=2)
+    place(make_recipient("Sam"), cycle, 2, status=Enrollment.Status.LEFT, last_week=2)
+    place(recipient, cycle, 2, first_week=3)
+    place(make_recipient("Tia"), cycle, 1)
     Cycle.objects.filter(pk=cycle.pk).update(slots=2)
     cycle.refresh_from_db()
     assert cycle.slots == 2
 
 
-def test_reactivating_an_enrollment_beyond_cut_slots_is_refused(recipient, cycle):
-    left = place(recipient, cycle, 3, status=Enrollment.Status.LEFT, last_week=2)
-    Cycle.objects.filter(pk=cycle.pk).update(slots=2)
+def test_cutting_slots_below_a_slot_someone_left_is_refused(recipient, cycle):
+    """Whatever its status, an enrollment was paid in its slot: the slot stays."""
+    place(recipient, cycle, 3, status=Enrollment.Status.LEFT, last_week=2)
     with refused_by("recipients_enrollment_slot_within_cycle"):
-        Enrollment.objects.filter(pk=left.pk).update(status=Enrollment.Status.ACTIVE)
-    assert cycle.enrollments.active().count() == 0
+        Cycle.objects.filter(pk=cycle.pk).update(slots=2)
+    cycle.refresh_from_db()
+    assert cycle.slots == 3
 
 
-def test_left_enrollment_beyond_cut_slots_can_still_be_closed(recipient, cycle):
+def test_a_left_enrollment_beyond_the_slots_is_refused_too(recipient, cycle):
+    """So no enrollment, left or not, lies beyond the slots, and bringing one back
+    (status active again) can never overfill the cycle."""
+    with refused_by("recipients_enrollment_slot_within_cycle"):
+        place(recipient, cycle, 4, status=Enrollment.Status.LEFT, last_week=2)
     left = place(recipient, cycle, 3, status=Enrollment.Status.LEFT, last_week=2)
-    Cycle.objects.filter(pk=cycle.pk).update(slots=2)
+    with refused_by("recipients_enrollment_slot_within_cycle"):
+        Enrollment.objects.filter(pk=left.pk).update(slot=4)
+    Enrollment.objects.filter(pk=left.pk).update(status=Enrollment.Status.ACTIVE, last_week=15)
+    assert list(cycle.enrollments.active().values_list("slot", flat=True)) == [3]
+
+
+def test_left_enrollment_can_still_be_closed(recipient, cycle):
+    left = place(recipient, cycle, 3, status=Enrollment.Status.LEFT, last_week=2)
     Enrollment.objects.filter(pk=left.pk).update(status=Enrollment.Status.COMPLETED)
     left.refresh_from_db()
     assert left.status == Enrollment.Status.COMPLETED

@@ -4,6 +4,8 @@ second run changes nothing."""
 
 import datetime
 import io
+from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.core.files.base import ContentFile
@@ -14,6 +16,7 @@ from django.forms.models import model_to_dict
 from django.urls import reverse
 from django.utils import timezone
 
+from pods.models import Cycle
 from receipts.models import Receipt
 from recipients.models import Enrollment, Recipient, Referral
 from recipients.services import end_enrollment, enroll
@@ -53,16 +56,33 @@ def snapshot():
 
 
 @pytest.fixture
+def cycle(pod):
+    """Cycle 1 (3 slots) started ten weeks ago, now in week 11 of 15: long enough ago
+    for someone's support in it to have ended more than a month ago."""
+    return Cycle.objects.create(
+        pod=pod,
+        number=1,
+        starts_on=pod.today() - datetime.timedelta(days=7 * 10),
+        weeks=15,
+        weekly_amount=Decimal("175.00"),
+        slots=3,
+    )
+
+
+@pytest.fixture
 def former(recipient, recipient_link, enrollment, make_referral, make_receipt):
-    """Rosa: referred, paid twice (one receipt with a screenshot), left 31 days ago with a
-    word for the organizers."""
+    """Rosa: referred, paid twice (one receipt with a screenshot), left 40 days ago (in
+    week 5, whose last day was 36 days ago) with a word for the organizers."""
     make_referral(
         "Rosa", contact="555-0100", note="Call after 6", recipient=recipient, status="enrolled"
     )
     with_screenshot(make_receipt(recipient, week=1, amount="100.00"))
     make_receipt(recipient, week=2, amount="75.00")
-    end_enrollment(enrollment=enrollment, reason="Found work", notify=False)
-    Enrollment.objects.filter(pk=enrollment.pk).update(ended_at=days_ago(31))
+    left_at = days_ago(40)
+    with mock.patch.object(timezone, "now", lambda: left_at):
+        end_enrollment(enrollment=enrollment, reason="Found work", notify=False)
+    enrollment.refresh_from_db()
+    assert (enrollment.last_week, enrollment.ended_at) == (5, left_at)
     recipient.refresh_from_db()
     return recipient
 
@@ -146,19 +166,43 @@ def test_recipients_within_the_window_or_still_enrolled_are_kept(
 
 
 def test_someone_enrolled_again_after_leaving_is_kept(former, cycle, pod):
-    from pods.models import Cycle
-
-    cycle.status = Cycle.Status.CLOSED
-    cycle.save()
-    again = Cycle.objects.create(
-        pod=pod, number=2, starts_on=pod.today(), slots=3, status=Cycle.Status.ACTIVE
+    # Cycle 1 is over (its last day was yesterday) and cycle 2 starts today.
+    Cycle.objects.filter(pk=cycle.pk).update(
+        starts_on=pod.today() - datetime.timedelta(days=7 * cycle.weeks)
     )
+    again = Cycle.objects.create(pod=pod, number=2, starts_on=pod.today(), slots=3)
+    assert run("--dry-run").startswith("Would erase 1 former recipient(s)")
     enroll(recipient=former, cycle=again)
 
     run()
 
     former.refresh_from_db()
     assert (former.display_name, former.erased_at) == ("Rosa", None)
+
+
+def test_a_support_that_ran_to_the_end_of_a_cycle_long_over_is_over(pod, make_recipient):
+    """Nobody ends an enrollment that simply ran its course: once its cycle is over, it
+    counts as ended on the cycle's last day."""
+    old = Cycle.objects.create(
+        pod=pod, number=1, starts_on=pod.today() - datetime.timedelta(days=7 * 15 + 31)
+    )
+    recent = Cycle.objects.create(
+        pod=pod, number=2, starts_on=old.ends_on + datetime.timedelta(days=1), weeks=4
+    )
+    assert (old.status(), recent.status()) == (Cycle.Status.CLOSED, Cycle.Status.CLOSED)
+    long_done = make_recipient("Long done", contact="555-0166")
+    enroll(recipient=long_done, cycle=old)
+    just_done = make_recipient("Just done", contact="555-0177")
+    enroll(recipient=just_done, cycle=recent)
+
+    output = run()
+
+    long_done.refresh_from_db()
+    assert (long_done.display_name, long_done.contact) == (f"Former recipient {long_done.pk}", "")
+    assert long_done.enrollments.get().status == Enrollment.Status.ACTIVE
+    just_done.refresh_from_db()
+    assert (just_done.display_name, just_done.erased_at) == ("Just done", None)
+    assert output.startswith("Erased 1 former recipient(s)")
 
 
 def test_the_window_comes_from_the_settings(former, settings):

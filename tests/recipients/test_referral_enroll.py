@@ -57,9 +57,10 @@ def test_form_asks_where_to_pay_and_from_which_week_only(client, organizer, sam)
     response = client.get(url(sam))
     form = response.context["form"]
     assert list(form.fields) == ["payment_method", "payment_handle", "contact", "first_week"]
-    # Next week by default; this week and every later one can be chosen.
+    # This week (6) has started, so its plan is frozen: the first week offered, and the
+    # default, is next week; every later one can be chosen.
     assert form["first_week"].value() == 7
-    assert [week for week, _ in form.fields["first_week"].choices] == list(range(6, 16))
+    assert [week for week, _ in form.fields["first_week"].choices] == list(range(7, 16))
     assert form["contact"].value() == "555-0100"
     assert response.headers["Cache-Control"].startswith("max-age=0")
 
@@ -97,10 +98,14 @@ def test_organizer_enrolls_the_referral_and_sees_the_private_link_once(
     assert client.get(reverse("recipients:link", args=[token])).status_code == 200
 
 
-def test_enrolling_from_this_week(client, organizer, sam):
+def test_this_week_has_started_so_enrolling_starts_from_a_later_one(client, organizer, sam):
     client.force_login(organizer)
-    client.post(url(sam), {**GOOD, "first_week": "6"})
-    assert Enrollment.objects.get(recipient__display_name="Sam").first_week == 6
+    response = client.post(url(sam), {**GOOD, "first_week": "6"})
+    assert response.status_code == 400
+    assert "Choose one of the weeks still to come." in response.context["form"].errors["first_week"]
+    assert not Enrollment.objects.filter(recipient__display_name="Sam").exists()
+    client.post(url(sam), {**GOOD, "first_week": "9"})
+    assert Enrollment.objects.get(recipient__display_name="Sam").first_week == 9
 
 
 def test_cash_needs_no_handle(client, organizer, sam):
@@ -212,3 +217,27 @@ def test_organizer_completes_a_slot_the_pod_handed_over_on_its_own(
     assert recipient.handle_changed_at is None
     assert recipient.access_token_hash == hash_token(secret_in(response))
     assert recipient.enrollments.get().slot == 2
+
+
+def test_a_slot_freed_this_week_is_offered_from_next_week_only(
+    client, organizer, full_cycle, make_referral
+):
+    """Ana is ended in week 6 and is still paid that week: enrolling Sam into her slot
+    from week 6 would put two people in slot 2 that week."""
+    sam = make_referral("Sam")
+    end_enrollment(enrollment=full_cycle.enrollments.get(slot=2), notify=False)
+    sam.refresh_from_db()
+    assert sam.status == Referral.Status.OFFERED
+    client.force_login(organizer)
+
+    form = client.get(url(sam)).context["form"]
+    assert [week for week, _ in form.fields["first_week"].choices] == list(range(7, 16))
+    client.post(url(sam), GOOD)
+
+    slot_two = list(
+        full_cycle.enrollments.filter(slot=2)
+        .order_by("first_week")
+        .values_list("recipient__display_name", "first_week", "last_week")
+    )
+    assert slot_two == [("Ana", 1, 6), ("Sam", 7, 15)]
+    assert full_cycle.enrollments.in_week(6).count() == full_cycle.slots

@@ -60,7 +60,8 @@ def test_organizer_withdraws_a_waiting_referral(client, organizer, pod, cycle, m
 def test_a_slot_kept_for_a_withdrawn_offer_goes_to_the_next_one_waiting(
     client, organizer, pod, full_cycle, make_referral
 ):
-    full_cycle.enrollments.filter(slot=3).update(status="left")
+    # Slot 3's recipient left after this week (week 6): the slot is free from week 7.
+    full_cycle.enrollments.filter(slot=3).update(status="left", last_week=6)
     offered = make_referral("Offered", status=Referral.Status.OFFERED)
     following = make_referral("Next")
     client.force_login(organizer)
@@ -78,7 +79,8 @@ def test_a_withdrawn_offer_hands_the_slot_over_at_once_in_an_automatic_pod(
 ):
     pod.auto_handoff = True
     pod.save()
-    full_cycle.enrollments.filter(slot=3).update(status="left")
+    # Slot 3's recipient left after this week (week 6): the slot is free from week 7.
+    full_cycle.enrollments.filter(slot=3).update(status="left", last_week=6)
     offered = make_referral("Offered", status=Referral.Status.OFFERED)
     following = make_referral("Next")
     client.force_login(organizer)

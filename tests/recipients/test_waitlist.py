@@ -72,7 +72,8 @@ def test_only_as_many_as_free_slots_can_be_enrolled_in_order(
 def test_an_offer_keeps_its_slot(client, organizer, pod, full_cycle, make_referral):
     offered = make_referral("Offered", status=Referral.Status.OFFERED)
     make_referral("Waiting")
-    full_cycle.enrollments.filter(slot=3).update(status="left")
+    # Slot 3's recipient left after this week (week 6): the slot is free from week 7.
+    full_cycle.enrollments.filter(slot=3).update(status="left", last_week=6)
     client.force_login(organizer)
 
     response = client.get(url(pod))

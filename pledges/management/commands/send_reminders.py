@@ -7,7 +7,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 
 from pledges.reminders import send_reminders
-from pods.models import Cycle, Pod
+from pods.models import Pod
 
 
 def iso_date(value):
@@ -15,6 +15,15 @@ def iso_date(value):
         return datetime.date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-03-14.") from None
+
+
+def reminding_cycle(pod, day):
+    """The pod's cycle whose week is overdue on `day` (its own clock): the running one,
+    or on the day after a cycle ends, that cycle when its last payday was its last day."""
+    yesterday = pod.cycle_on(day - datetime.timedelta(days=1))
+    if yesterday is not None and yesterday.reminder_week(day) is not None:
+        return yesterday
+    return pod.cycle_on(day)
 
 
 class Command(BaseCommand):
@@ -39,11 +48,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, dry_run=False, pod=None, today=None, **options):
-        cycles = Cycle.objects.active().select_related("pod").order_by("pod__slug")
+        pods = Pod.objects.order_by("slug")
         if pod is not None:
-            if not Pod.objects.filter(slug=pod).exists():
+            pods = pods.filter(slug=pod)
+            if not pods.exists():
                 raise CommandError(f"No pod has the short name {pod!r}.")
-            cycles = cycles.filter(pod__slug=pod)
+        cycles = [c for c in (reminding_cycle(p, today or p.today()) for p in pods) if c]
         verb = "would remind" if dry_run else "reminded"
         sent = "would send" if dry_run else "sent"
         totals = {"pods": 0, "reminded": 0, "told": 0}

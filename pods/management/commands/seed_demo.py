@@ -163,7 +163,6 @@ class DemoPod:
                 weeks=WEEKS,
                 weekly_amount=story.weekly_amount,
                 slots=story.slots,
-                status=Cycle.Status.ACTIVE if story.number == 4 else Cycle.Status.CLOSED,
             )
             Cycle.objects.filter(pk=cycle.pk).update(
                 created_at=self.at(cycle.starts_on - datetime.timedelta(days=7))
@@ -285,7 +284,7 @@ class DemoPod:
                         cycle.week_starts_on(first_week) - datetime.timedelta(days=3)
                     )
                 )
-            if cycle.status == Cycle.Status.CLOSED:
+            if cycle.status(self.today) == Cycle.Status.CLOSED:
                 cycle.enrollments.active().update(
                     status=Enrollment.Status.COMPLETED, ended_at=self.at(cycle.ends_on, 20)
                 )
@@ -322,7 +321,7 @@ class DemoPod:
         # Rolled over, neighbors keep paying the recipient they paid the week before.
         lines = []
         for number, cycle in self.cycles.items():
-            last_week = CURRENT_WEEK if cycle.status == Cycle.Status.ACTIVE else cycle.weeks
+            last_week = cycle.due_week(self.today)
             for week in range(1, last_week + 1):
                 recipients = [
                     e.recipient
@@ -334,7 +333,7 @@ class DemoPod:
                     Assignment(cycle=cycle, week=week, payer=p, recipient=r, amount=a)
                     for p, r, a in lines
                 ]
-                if week < CURRENT_WEEK or cycle.status == Cycle.Status.CLOSED:
+                if week < CURRENT_WEEK or cycle.status(self.today) == Cycle.Status.CLOSED:
                     receipts += [self._receipt(cycle, week, *line) for line in lines]
                 else:
                     receipts += self._receipts_so_far(cycle, week, lines)
@@ -463,7 +462,7 @@ class Command(BaseCommand):
 
     def _summary(self, pod):
         cycle = pod.current_cycle()
-        enrolled = cycle.enrollments.active().count()
+        enrolled = cycle.enrollments.in_week(cycle.current_week()).count()
         self.stdout.write(
             self.style.SUCCESS(
                 _(

@@ -8,8 +8,8 @@ from django.db import connection
 from django.urls import reverse
 
 from pledges.models import Pledge
+from pledges.services import leave_pod
 from pods.models import Cycle, Membership
-from pods.services import leave_pod
 from receipts.models import Receipt
 from tests.pods.crowd import add_donors
 
@@ -102,7 +102,7 @@ def test_leaving_keeps_this_week_and_the_past_and_ends_the_rest(
 
 def test_leaving_before_the_cycle_starts_cancels_its_pledges(client, donor, pod):
     cycle = Cycle.objects.create(
-        pod=pod, number=1, starts_on=pod.today() + datetime.timedelta(days=5), status="active"
+        pod=pod, number=1, starts_on=pod.today() + datetime.timedelta(days=5)
     )
     planned = pledge(cycle, donor, "25.00")
     client.force_login(donor)

@@ -1,5 +1,6 @@
-"""pods.services.start_next_cycle: cycle n closes, n+1 starts with the same terms unless
-changed, and who is still enrolled or pledging at the end carries on."""
+"""pledges.services.start_next_cycle: cycle n+1 is planned to start after cycle n ends,
+with the same terms unless changed; cycle n keeps running to its last week, and who is
+still enrolled or pledging at its end carries on."""
 
 import datetime
 import threading
@@ -9,9 +10,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection
 
+from pledges import services
 from pledges.models import Pledge
+from pledges.services import start_next_cycle
 from pods.models import Cycle
-from pods.services import start_next_cycle
 from recipients.models import Enrollment, Recipient
 from recipients.services import enroll
 
@@ -29,15 +31,30 @@ def pledge(cycle, donor, **fields):
     return Pledge.objects.create(cycle=cycle, donor=donor, **fields)
 
 
+def assert_keeps_running(cycle):
+    """Cycle n is never closed nor shortened by planning the next one."""
+    cycle.refresh_from_db()
+    assert cycle.status() == Cycle.Status.ACTIVE
+    assert (cycle.weeks, cycle.ended_early_at) == (15, None)
+
+
 @pytest.mark.django_db
-def test_next_cycle_is_active_and_the_old_one_closed(cycle):
+def test_next_cycle_is_planned_and_the_running_one_keeps_its_weeks(cycle):
     new = start_next_cycle(cycle=cycle)
 
-    cycle.refresh_from_db()
     new.refresh_from_db()
-    assert cycle.status == Cycle.Status.CLOSED
-    assert (new.number, new.status, new.pod) == (2, Cycle.Status.ACTIVE, cycle.pod)
-    assert cycle.pod.current_cycle() == new
+    assert_keeps_running(cycle)
+    assert (new.number, new.status(), new.pod) == (2, Cycle.Status.PLANNED, cycle.pod)
+    pod = cycle.pod
+    assert pod.current_cycle() == cycle
+    assert pod.next_cycle() == new
+    assert (cycle.following(), new.preceding()) == (new, cycle)
+    # Cycle n runs through its last day; n+1 is the current one from its first day on,
+    # worked out from the dates with nothing written.
+    assert pod.current_cycle(today=cycle.ends_on) == cycle
+    assert pod.current_cycle(today=new.starts_on) == new
+    assert new.status(today=new.starts_on) == Cycle.Status.ACTIVE
+    assert cycle.status(today=new.starts_on) == Cycle.Status.CLOSED
 
 
 @pytest.mark.django_db
@@ -65,13 +82,17 @@ def test_next_cycle_starts_the_day_after_the_old_one_ends(cycle):
 
 
 @pytest.mark.django_db
-def test_next_cycle_may_start_on_a_chosen_day(cycle):
-    chosen = cycle.starts_on + datetime.timedelta(days=1)
+def test_next_cycle_may_start_on_a_chosen_later_day(cycle):
+    chosen = cycle.ends_on + datetime.timedelta(days=10)
 
     new = start_next_cycle(cycle=cycle, starts_on=chosen)
 
     new.refresh_from_db()
     assert new.starts_on == chosen
+    assert_keeps_running(cycle)
+    # Between the two cycles, the pod's pages are about the next one.
+    assert cycle.pod.cycle_on(cycle.ends_on + datetime.timedelta(days=1)) is None
+    assert cycle.pod.current_cycle(today=cycle.ends_on + datetime.timedelta(days=1)) == new
 
 
 @pytest.mark.django_db
@@ -89,11 +110,12 @@ def test_enrollments_running_to_the_end_roll_over_into_the_first_slots(cycle, ma
         (cal, 2, 1, 15),
     ]
     assert all(e.status == Enrollment.Status.ACTIVE for e in rolled)
-    old = {e.recipient: e.status for e in cycle.enrollments.all()}
+    # In cycle 1, which keeps running, nobody's enrollment is ended or shortened.
+    old = {e.recipient: (e.status, e.last_week) for e in cycle.enrollments.all()}
     assert old == {
-        ana: Enrollment.Status.LEFT,
-        ben: Enrollment.Status.COMPLETED,
-        cal: Enrollment.Status.COMPLETED,
+        ana: (Enrollment.Status.LEFT, 4),
+        ben: (Enrollment.Status.ACTIVE, 15),
+        cal: (Enrollment.Status.ACTIVE, 15),
     }
 
 
@@ -150,13 +172,53 @@ def test_pledges_not_running_at_the_end_do_not_roll_over(cycle, donor, fields):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("status", [Cycle.Status.PLANNED, Cycle.Status.CLOSED])
-def test_only_the_active_cycle_can_be_followed(cycle, status):
-    Cycle.objects.filter(pk=cycle.pk).update(status=status)
+def test_changes_made_in_the_running_cycle_go_on_into_the_planned_one(
+    cycle, donor, organizer, recipient
+):
+    pledge(cycle, donor, amount=Decimal("25.00"))
+    new = start_next_cycle(cycle=cycle)
 
-    with pytest.raises(ValidationError, match="Only the active cycle"):
+    services.set_pledge(cycle=cycle, donor=donor, amount=Decimal("40.00"), from_week=7)
+    services.set_pledge(cycle=cycle, donor=organizer, amount=Decimal("10.00"), from_week=7)
+    enroll(recipient=recipient, cycle=cycle, first_week=7)
+
+    rolled = {p.donor: (p.amount, p.first_week, p.last_week) for p in new.pledges.active()}
+    assert rolled == {
+        donor: (Decimal("40.00"), 1, 15),
+        organizer: (Decimal("10.00"), 1, 15),
+    }
+    assert [(e.recipient, e.first_week) for e in new.enrollments.all()] == [(recipient, 1)]
+    assert_keeps_running(cycle)
+
+
+@pytest.mark.django_db
+def test_a_cycle_already_followed_cannot_be_followed_again(cycle):
+    start_next_cycle(cycle=cycle)
+
+    with pytest.raises(ValidationError) as caught:
         start_next_cycle(cycle=cycle)
-    assert cycle.pod.cycles.count() == 1
+
+    assert caught.value.messages == ["Cycle 2 is already planned."]
+    assert list(cycle.pod.cycles.values_list("number", flat=True)) == [2, 1]
+    assert_keeps_running(cycle)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("when", ["planned", "over"])
+def test_a_cycle_that_is_not_running_can_be_followed_too(pod, when):
+    today = pod.today()
+    starts_on = {
+        "planned": today + datetime.timedelta(days=3),
+        "over": today - datetime.timedelta(weeks=20),
+    }[when]
+    cycle = Cycle.objects.create(pod=pod, number=1, starts_on=starts_on, weeks=15)
+    later = max(cycle.ends_on + datetime.timedelta(days=1), today + datetime.timedelta(days=1))
+
+    new = start_next_cycle(cycle=cycle, starts_on=later)
+
+    assert (new.number, new.starts_on, new.status()) == (2, later, Cycle.Status.PLANNED)
+    cycle.refresh_from_db()
+    assert cycle.weeks == 15
 
 
 @pytest.mark.django_db
@@ -171,26 +233,37 @@ def test_fewer_slots_than_rolling_recipients_is_refused_and_changes_nothing(
         start_next_cycle(cycle=cycle, slots=2)
 
     assert caught.value.message_dict == {
-        "slots": ["3 recipients are enrolled; the new cycle needs at least that many slots."]
+        "slots": [
+            "3 recipients are enrolled to the end of cycle 1; the new cycle needs at least "
+            "that many slots."
+        ]
     }
-    cycle.refresh_from_db()
-    assert cycle.status == Cycle.Status.ACTIVE
+    assert_keeps_running(cycle)
     assert cycle.pod.cycles.count() == 1
     assert cycle.enrollments.active().count() == 3
     assert Pledge.objects.count() == 1
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("days", [0, -1])
-def test_start_not_after_the_old_start_is_refused(cycle, days):
+@pytest.mark.parametrize(
+    "starts",
+    [
+        lambda cycle: cycle.ends_on,  # the last day of cycle 1
+        lambda cycle: cycle.pod.today() + datetime.timedelta(days=1),  # in its week 6
+        lambda cycle: cycle.starts_on,
+        lambda cycle: cycle.starts_on - datetime.timedelta(days=1),
+    ],
+    ids=["last-day", "tomorrow", "same-start", "before"],
+)
+def test_a_start_before_the_running_cycle_ends_is_refused(cycle, starts):
     with pytest.raises(ValidationError) as caught:
-        start_next_cycle(cycle=cycle, starts_on=cycle.starts_on + datetime.timedelta(days=days))
+        start_next_cycle(cycle=cycle, starts_on=starts(cycle))
 
+    end, earliest = cycle.ends_on, cycle.ends_on + datetime.timedelta(days=1)
     assert caught.value.message_dict == {
-        "starts_on": ["The new cycle must start after cycle 1 started."]
+        "starts_on": [f"Cycle 1 runs until {end}: the next one can start on {earliest} or later."]
     }
-    cycle.refresh_from_db()
-    assert cycle.status == Cycle.Status.ACTIVE
+    assert_keeps_running(cycle)
     assert cycle.pod.cycles.count() == 1
 
 
@@ -205,22 +278,37 @@ def test_zero_for_a_term_is_refused_not_ignored(cycle, change):
         start_next_cycle(cycle=cycle, **change)
 
     assert list(caught.value.message_dict) == list(change)
-    cycle.refresh_from_db()
-    assert cycle.status == Cycle.Status.ACTIVE
+    assert_keeps_running(cycle)
     assert cycle.pod.cycles.count() == 1
 
 
 @pytest.mark.django_db
-def test_a_planned_cycle_with_the_next_number_is_refused_not_a_crash(cycle):
-    Cycle.objects.create(pod=cycle.pod, number=2, starts_on=cycle.ends_on)
+def test_a_cycle_planned_by_hand_with_the_next_number_is_refused_not_a_crash(cycle):
+    Cycle.objects.create(
+        pod=cycle.pod, number=2, starts_on=cycle.ends_on + datetime.timedelta(days=1)
+    )
 
     with pytest.raises(ValidationError) as caught:
         start_next_cycle(cycle=cycle)
 
-    assert caught.value.messages == ["Cycle with this Pod and Number already exists."]
-    cycle.refresh_from_db()
-    assert cycle.status == Cycle.Status.ACTIVE
-    assert not cycle.pod.cycles.active().exclude(pk=cycle.pk).exists()
+    assert caught.value.messages == ["Cycle 2 is already planned."]
+    assert_keeps_running(cycle)
+    assert cycle.pod.cycles.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_start_overlapping_another_planned_cycle_is_refused_not_a_crash(cycle):
+    # Cycle 3 was planned by hand for right after cycle 1: a cycle 2 there would overlap.
+    Cycle.objects.create(
+        pod=cycle.pod, number=3, starts_on=cycle.ends_on + datetime.timedelta(days=1)
+    )
+
+    with pytest.raises(ValidationError) as caught:
+        start_next_cycle(cycle=cycle)
+
+    assert "cycles of a pod cannot overlap" in caught.value.messages[0]
+    assert_keeps_running(cycle)
+    assert cycle.pod.cycles.count() == 2
 
 
 @pytest.mark.postgres
@@ -249,11 +337,11 @@ def test_two_organizers_rolling_over_at_once_make_one_new_cycle(cycle, recipient
     for thread in threads:
         thread.join(timeout=30)
 
-    # The loser waited for the winner's lock on the old cycle, then found it closed.
-    assert sorted(outcomes, key=str) == [2, ["Only the active cycle can be followed by a new one."]]
-    assert list(cycle.pod.cycles.values_list("number", "status")) == [
-        (2, Cycle.Status.ACTIVE),
-        (1, Cycle.Status.CLOSED),
+    # The loser waited for the winner's lock on the old cycle, then found cycle 2 planned.
+    assert sorted(outcomes, key=str) == [2, ["Cycle 2 is already planned."]]
+    assert [(c.number, c.status()) for c in cycle.pod.cycles.all()] == [
+        (2, Cycle.Status.PLANNED),
+        (1, Cycle.Status.ACTIVE),
     ]
     assert Enrollment.objects.filter(cycle__number=2).count() == 1
     assert Pledge.objects.filter(cycle__number=2).count() == 1

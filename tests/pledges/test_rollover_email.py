@@ -2,10 +2,11 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
+from django.utils.formats import date_format
 
 from pledges.models import Pledge
+from pledges.services import start_next_cycle
 from pods.models import Membership
-from pods.services import start_next_cycle
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +50,8 @@ def test_each_donor_whose_pledge_rolled_over_gets_one_email(
     assert message.subject == "Your pledge to Maple Street Pod continues in cycle 2"
     assert "Hello Dana," in message.body
     assert "$25.00 a week" in message.body
+    # It says when the pledge carries on: cycle 1 keeps running until cycle 2 starts.
+    assert f"runs for 15 weeks from {date_format(new.starts_on, 'DATE_FORMAT')}." in (message.body)
     assert "https://pods.example.net/pods/maple/pledge/" in message.body
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html"

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from pledges import views
+
+# The pod's own pages that need pledges. They share the "pods" namespace with the pages
+# of pods/urls.py (see mutualaid/urls.py): pods sits below pledges and never imports it.
+urlpatterns = [
+    path("<slug:slug>/", views.dashboard, name="dashboard"),
+    path("<slug:slug>/leave/", views.leave, name="leave"),
+    path("<slug:slug>/pledge/", views.pledge, name="pledge"),
+    path("<slug:slug>/this-week/", views.this_week, name="this_week"),
+    path("<slug:slug>/plan/<int:week>/", views.plan_review, name="plan"),
+]

@@ -1,0 +1,390 @@
+"""A pod lived through weeks and cycles on a moving clock, with every action people take,
+checking after each step that the money is right.
+
+Hypothesis drives a `RuleBasedStateMachine`: donors set, change, pause and cancel pledges;
+members refer neighbors; organizers enroll them (from any week the form offers), end
+enrollments, start the next cycle and end one early; recipients leave from their link;
+payers post receipts (any amount up to what "this week" asks, for any week the form
+offers) and void them; days pass. After every step the invariants are read through the
+functions the pages use (the calendar on the models, `owed_lines`, `coverage`, the admin's
+figures, the board's totals and its CSV), and the pages themselves are fetched.
+
+Runs on SQLite and on PostgreSQL (CI runs the suite on both). HYPOTHESIS_EXAMPLES sets how
+many pods are lived (default 20).
+"""
+
+import csv
+import datetime
+import io
+import os
+import uuid
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.contrib.admin import site
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from pledges import services as pledges
+from pledges.admin import CycleAdmin
+from pledges.models import Assignment, Pledge
+from pods.models import Cycle, Membership, Pod
+from receipts import services as receipts
+from receipts.models import Receipt
+from receipts.views import _postable_weeks
+from recipients import services as recipients
+from recipients.models import Enrollment, Referral
+
+WEEKS = 4
+SLOTS = 3
+WEEKLY = Decimal("60.00")
+START = datetime.datetime(2026, 3, 2, 12, 0, tzinfo=datetime.UTC)  # a Monday
+CENT = Decimal("0.01")
+
+
+class PodLife(RuleBasedStateMachine):
+    def __init__(self):
+        super().__init__()
+        self.now = START
+        self._clock = mock.patch.object(timezone, "now", lambda: self.now)
+        self._clock.start()
+        self._atomic = transaction.atomic()
+        self._atomic.__enter__()
+        self.pod = Pod.objects.create(name="Life Pod", slug="life", time_zone="UTC")
+        User = Membership._meta.get_field("user").related_model
+        self.organizer = User.objects.create_user(email="org@example.org", display_name="Org")
+        Membership.objects.create(pod=self.pod, user=self.organizer, role=Membership.Role.ORGANIZER)
+        self.donors = []
+        for name in ("Ana", "Ben", "Cy"):
+            user = User.objects.create_user(email=f"{name.lower()}@example.org", display_name=name)
+            Membership.objects.create(pod=self.pod, user=user, role=Membership.Role.DONOR)
+            self.donors.append(user)
+        self.payers = [self.organizer, *self.donors]
+        Cycle.objects.create(
+            pod=self.pod,
+            number=1,
+            starts_on=self.today,
+            weeks=WEEKS,
+            weekly_amount=WEEKLY,
+            slots=SLOTS,
+        )
+        self.referrals = 0
+        # What each cycle was planned to be, and the plans of the weeks seen started.
+        self.terms = {}
+        self.frozen = {}
+        self.client = Client()
+        self.client.force_login(self.organizer)
+        self.remember_terms()
+
+    def teardown(self):
+        transaction.set_rollback(True)
+        self._atomic.__exit__(None, None, None)
+        self._clock.stop()
+
+    def fingerprint(self):
+        return (
+            list(Cycle.objects.order_by("pk").values_list()),
+            list(Pledge.objects.order_by("pk").values_list()),
+            list(Enrollment.objects.order_by("pk").values_list()),
+            list(Assignment.objects.order_by("pk").values_list()),
+            list(Receipt.objects.order_by("pk").values_list()),
+            list(Referral.objects.order_by("pk").values_list()),
+        )
+
+    def attempt(self, action, **kwargs):
+        """Do what a person asked; a refusal must say why and change nothing."""
+        before = self.fingerprint()
+        try:
+            with transaction.atomic():
+                return action(**kwargs)
+        except ValidationError as error:
+            assert error.messages and all(error.messages)
+            assert self.fingerprint() == before
+            return None
+
+    # The clock and the calendar.
+
+    @property
+    def today(self):
+        return self.pod.today()
+
+    def current(self):
+        return self.pod.current_cycle()
+
+    def latest(self):
+        return self.pod.cycles.order_by("-number").first()
+
+    def remember_terms(self):
+        for cycle in self.pod.cycles.all():
+            self.terms.setdefault(cycle.pk, (cycle.starts_on, cycle.weeks))
+
+    @rule(days=st.integers(min_value=1, max_value=10))
+    def let_days_pass(self, days):
+        self.now += datetime.timedelta(days=days)
+
+    # Donors.
+
+    def _pledge_cycle(self):
+        """The cycle and week the pledge page offers a change for, if any."""
+        cycle = self.current()
+        weeks = pledges.effective_weeks(cycle)
+        return (cycle, weeks[0]) if weeks else (None, None)
+
+    @rule(
+        donor=st.integers(0, 3),
+        amount=st.decimals(min_value=1, max_value=90, places=2, allow_nan=False),
+    )
+    def set_pledge(self, donor, amount):
+        cycle, week = self._pledge_cycle()
+        if cycle is not None:
+            self.attempt(
+                pledges.set_pledge,
+                cycle=cycle,
+                donor=self.payers[donor],
+                amount=amount,
+                from_week=week,
+            )
+
+    @rule(donor=st.integers(0, 3))
+    def pause_pledge(self, donor):
+        cycle, week = self._pledge_cycle()
+        if cycle is not None and cycle.pledges.filter(donor=self.payers[donor]).exists():
+            self.attempt(
+                pledges.pause_pledge, cycle=cycle, donor=self.payers[donor], from_week=week
+            )
+
+    @rule(donor=st.integers(0, 3))
+    def cancel_pledge(self, donor):
+        cycle, week = self._pledge_cycle()
+        if cycle is not None and cycle.pledges.filter(donor=self.payers[donor]).exists():
+            self.attempt(
+                pledges.cancel_pledge, cycle=cycle, donor=self.payers[donor], from_week=week
+            )
+
+    # The waitlist and the slots.
+
+    @rule()
+    def refer(self):
+        self.referrals += 1
+        recipients.refer(
+            pod=self.pod, referred_by=self.donors[0], display_name=f"Neighbor {self.referrals}"
+        )
+
+    @rule(data=st.data())
+    def enroll(self, data):
+        cycle = self.current()
+        queue = [
+            *Referral.objects.filter(pod=self.pod).offered(),
+            *Referral.objects.filter(pod=self.pod).waiting(),
+        ]
+        choices = [
+            r for r in recipients.enrollable_referrals(cycle, queue) if r.recipient_id is None
+        ]
+        if not choices:
+            return
+        referral = data.draw(st.sampled_from(choices))
+        weeks = recipients.enroll_weeks(cycle, for_referral=referral)
+        if not weeks:
+            return
+        recipients.enroll_referral(
+            referral=referral,
+            cycle=cycle,
+            payment_method="zelle",
+            payment_handle=f"n{referral.pk}@example.org",
+            first_week=data.draw(st.sampled_from(weeks)),
+        )
+
+    def _enrolled(self):
+        return [
+            e
+            for e in Enrollment.objects.filter(cycle__pod=self.pod, status="active")
+            .select_related("recipient")
+            .order_by("pk")
+            if recipients.current_enrollment(e.recipient) == e
+        ]
+
+    @precondition(lambda self: self._enrolled())
+    @rule(data=st.data())
+    def leave_from_the_link(self, data):
+        enrollment = data.draw(st.sampled_from(self._enrolled()))
+        recipients.end_enrollment(enrollment=enrollment)
+
+    @precondition(lambda self: self._enrolled())
+    @rule(data=st.data())
+    def organizer_ends_an_enrollment(self, data):
+        enrollment = data.draw(st.sampled_from(self._enrolled()))
+        recipients.end_enrollment(enrollment=enrollment, reason="found work", by=self.organizer)
+
+    # Receipts.
+
+    @rule(data=st.data())
+    def post_a_receipt(self, data):
+        cycle = self.current()
+        weeks = _postable_weeks(cycle, self.today)
+        if not weeks:
+            return
+        week = data.draw(st.sampled_from(weeks))
+        lines = [line for line in pledges.owed_lines(cycle=cycle, week=week) if line.owed > 0]
+        if not lines:
+            return
+        line = data.draw(st.sampled_from(lines))
+        cents = data.draw(st.integers(1, int(line.owed * 100)))
+        receipts.post_receipt(
+            pod=self.pod,
+            cycle=cycle,
+            posted_by=line.payer,
+            payer=line.payer,
+            recipient=line.recipient,
+            week=week,
+            amount=Decimal(cents) / 100,
+            method="zelle",
+            sent_on=self.today,
+            submission_key=uuid.uuid4(),
+        )
+
+    @precondition(lambda self: Receipt.objects.live().exists())
+    @rule(data=st.data())
+    def void_a_receipt(self, data):
+        receipt = data.draw(st.sampled_from(list(Receipt.objects.live().order_by("pk"))))
+        receipt.void(by=self.organizer, reason="typed the wrong amount")
+
+    # Cycles.
+
+    @rule()
+    def start_the_next_cycle(self):
+        latest = self.latest()
+        self.attempt(pledges.start_next_cycle, cycle=latest)
+        self.remember_terms()
+
+    @rule()
+    def end_a_cycle_early(self):
+        cycle = self.pod.cycle_on(self.today)
+        if cycle is None or pledges.early_end_preview(cycle) is None:
+            return
+        ended = pledges.end_cycle_early(cycle=cycle)
+        starts_on, weeks = self.terms[cycle.pk]
+        assert ended.last_week < weeks
+        self.terms[cycle.pk] = (starts_on, ended.last_week)
+
+    # What must hold at every moment.
+
+    @invariant()
+    def cycles_follow_each_other(self):
+        cycles = list(self.pod.cycles.order_by("starts_on"))
+        for before, after in zip(cycles, cycles[1:], strict=False):
+            assert before.ends_on < after.starts_on, "two cycles cover one day"
+            assert before.number < after.number
+        for day in {self.today, *(c.starts_on for c in cycles), *(c.ends_on for c in cycles)}:
+            assert sum(c.covers(day) for c in cycles) <= 1
+        for cycle in cycles:
+            # Nothing shortens or moves a cycle but "end early".
+            assert (cycle.starts_on, cycle.weeks) == self.terms[cycle.pk]
+
+    @invariant()
+    def slots_hold_one_person_a_week(self):
+        for cycle in self.pod.cycles.all():
+            for week in cycle.weeks_range:
+                slots = list(cycle.enrollments.in_week(week).values_list("slot", flat=True))
+                assert len(slots) == len(set(slots)), f"a slot holds two people in week {week}"
+                assert len(slots) <= cycle.slots
+                assert all(1 <= slot <= cycle.slots for slot in slots)
+            coverage = pledges.coverage(cycle, cycle.weeks)
+            # Free from the last week on is free in the last week.
+            assert len(recipients.free_slots(cycle, cycle.weeks)) == coverage.free
+
+    @invariant()
+    def started_weeks_are_frozen(self):
+        for cycle in self.pod.cycles.all():
+            for week in cycle.weeks_range:
+                if not cycle.has_started(week, self.today):
+                    continue
+                plan = sorted(
+                    (a.payer_id, a.recipient_id, a.amount)
+                    for a in pledges.week_plan(cycle=cycle, week=week)
+                )
+                seen = self.frozen.setdefault((cycle.pk, week), plan)
+                assert plan == seen, f"the plan of started week {week} changed"
+
+    @invariant()
+    def nobody_is_asked_to_pay_twice(self):
+        for cycle in self.pod.cycles.all():
+            for week in range(1, cycle.due_week(self.today) + 1):
+                plan = pledges.week_plan(cycle=cycle, week=week)
+                sent = pledges.sent_in_week(cycle, week)
+                planned, given, asked = {}, {}, {}
+                received, wanted = {}, {}
+                for line in pledges.owed_lines(cycle=cycle, week=week, plan=plan, sent=sent):
+                    pair = sent.get((line.payer.pk, line.recipient.pk), Decimal(0))
+                    assert line.sent == pair
+                    assert Decimal(0) <= line.owed <= max(line.planned - pair, Decimal(0))
+                    planned[line.payer.pk] = planned.get(line.payer.pk, 0) + line.planned
+                    asked[line.payer.pk] = asked.get(line.payer.pk, 0) + line.owed
+                    wanted[line.recipient.pk] = wanted.get(line.recipient.pk, 0) + line.owed
+                for (payer, recipient), amount in sent.items():
+                    given[payer] = given.get(payer, 0) + amount
+                    received[recipient] = received.get(recipient, 0) + amount
+                for payer, owed in asked.items():
+                    assert owed <= max(planned[payer] - given.get(payer, 0), 0)
+                for recipient, owed in wanted.items():
+                    assert owed <= max(cycle.weekly_amount - received.get(recipient, 0), 0)
+
+    def sign_in(self):
+        # Days pass faster than a session lasts.
+        self.client.force_login(self.organizer)
+
+    @invariant()
+    def the_pages_agree(self):
+        self.sign_in()
+        cycle = self.current()
+        week = cycle.shown_week(self.today)
+        dashboard = self.client.get(reverse("pods:dashboard", args=[self.pod.slug]))
+        assert dashboard.status_code == 200
+        if week is not None:
+            coverage = pledges.coverage(cycle, week)
+            assert dashboard.context["coverage"] == coverage
+            admin = CycleAdmin(Cycle, site).figures(Cycle.objects.get(pk=cycle.pk))
+            assert admin == coverage
+            assert coverage.recipients <= coverage.slots
+            filled = f"{coverage.recipients} of {coverage.slots} slots filled"
+            assert filled in " ".join(dashboard.text.split())
+        this_week = self.client.get(reverse("pods:this_week", args=[self.pod.slug]))
+        assert this_week.status_code == 200
+        for line in this_week.context.get("mine") or []:
+            assert line.outstanding >= 0
+
+    @invariant()
+    def receipts_add_up_everywhere(self):
+        self.sign_in()
+        cycle = self.current()
+        query = f"?cycle={cycle.number}"
+        board = self.client.get(reverse("receipts:board", args=[self.pod.slug]) + query)
+        assert board.status_code == 200
+        live = Decimal(Receipt.objects.filter(cycle=cycle).live().total()).quantize(CENT)
+        assert board.context["totals"].total == live
+        grid = sum((row.total for row in board.context["grid"].rows), Decimal(0))
+        enrolled = cycle.enrollments.values("recipient")
+        to_enrolled = Receipt.objects.filter(cycle=cycle, recipient__in=enrolled).live().total()
+        assert grid == Decimal(to_enrolled).quantize(CENT)
+        export = self.client.get(reverse("receipts:export", args=[self.pod.slug]) + query)
+        rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))[1:]
+        in_csv = sum((Decimal(row[5]) for row in rows if not row[10]), Decimal(0))
+        assert in_csv == live
+
+
+@pytest.mark.django_db
+def test_a_pod_lives_through_cycles_and_the_money_stays_right():
+    PodLife.TestCase.settings = settings(
+        max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "20")),
+        stateful_step_count=40,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        database=None,
+    )
+    PodLife.TestCase().runTest()
