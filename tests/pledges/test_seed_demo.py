@@ -12,14 +12,14 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from pledges.models import Assignment
-from pods.management.commands.seed_demo import (
+from pledges.management.commands.seed_demo import (
     ADMIN_EMAIL,
     DEMO_PASSWORD,
     DONOR_EMAIL,
     ORGANIZER_EMAIL,
     plan_week,
 )
+from pledges.models import Assignment
 from pods.models import Alert, Cycle, Membership, Pod
 from receipts.models import Receipt
 from recipients.models import Enrollment, Referral
