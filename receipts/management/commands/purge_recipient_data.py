@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from recipients.retention import purge
+from receipts.retention import purge
 
 
 class Command(BaseCommand):
