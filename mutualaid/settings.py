@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # A view that cannot reach the database: the short 503 page, not the 500 one.
+    "mutualaid.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "mutualaid.urls"
@@ -90,10 +92,29 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": env.int("DATABASE_POOL_MIN", default=2),
-        "max_size": env.int("DATABASE_POOL_MAX", default=10),
+    # What a database outage costs (tests/test_outage.py): a request waits `timeout` for a
+    # connection, then gets the 503 page (mutualaid/middleware.py), not psycopg's 30 s.
+    # With every wait that short, `max_waiting` is left unbounded: a cap would turn away
+    # a burst of requests while the database is fine. The pool retries a lost connection
+    # in the background with doubling delays (1, 2, 4, 8, 16 s…) for `reconnect_timeout`:
+    # kept to 2 s, its tries stay a second apart, and after it gives up the next request
+    # starts a new try at once, so pages are back as soon as PostgreSQL is, not when the
+    # back-off comes round.
+    DATABASES["default"]["OPTIONS"] = {
+        # How long libpq waits for a server that does not answer at all (one that refuses
+        # answers at once); 2 s is its minimum. A connect_timeout in DATABASE_URL wins.
+        "connect_timeout": 2,
+        **DATABASES["default"].get("OPTIONS", {}),
+        "pool": {
+            "min_size": env.int("DATABASE_POOL_MIN", default=2),
+            "max_size": env.int("DATABASE_POOL_MAX", default=10),
+            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=3.0),
+            "reconnect_timeout": 2.0,
+        },
     }
+    # The pool tests a connection before handing it out, so one that a restart broke is
+    # replaced rather than given to a page.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "users.User"
@@ -194,6 +215,8 @@ else:
 if env.bool("SECURE_PROXY_SSL_HEADER_ENABLED", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# A load balancer that ends TLS asks for these over plain http (mutualaid/health.py).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 import pledges.urls
 import pods.urls
+from mutualaid import health
 from pods import views as pod_views
 
 urlpatterns = [
@@ -14,4 +15,7 @@ urlpatterns = [
     # /pods/<slug>/refer/, waitlist, recipients… and the private links /r/<secret>/.
     path("", include("recipients.urls")),
     path("", include("users.urls")),
+    # For the load balancer: the process is up; the process can serve (the database answers).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
 ]

@@ -19,6 +19,7 @@ CONTROLLED = [
     "DATABASE_URL",
     "DATABASE_POOL_MIN",
     "DATABASE_POOL_MAX",
+    "DATABASE_POOL_TIMEOUT",
     "EMAIL_URL",
     "CACHE_URL",
     "SECURE_SSL_REDIRECT",
@@ -125,7 +126,15 @@ def test_database_url_gives_pooled_postgresql():
         5433,
     )
     assert (database["USER"], database["PASSWORD"]) == ("pods", "pw")
-    assert database["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 10}
+    # Short waits in an outage, and back as soon as PostgreSQL is (tests/test_outage.py).
+    assert database["OPTIONS"]["pool"] == {
+        "min_size": 2,
+        "max_size": 10,
+        "timeout": 3.0,
+        "reconnect_timeout": 2.0,
+    }
+    assert database["OPTIONS"]["connect_timeout"] == 2
+    assert database["CONN_HEALTH_CHECKS"] is True
 
 
 def test_email_url_gives_smtp():
