@@ -286,6 +286,7 @@ class Server:
                 return
             except OSError:
                 time.sleep(0.1)
+        self.stop()
         raise AssertionError("gunicorn did not start")
 
     def get(self, url, cookie=None, timeout=60):
