@@ -10,7 +10,11 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import IntegrityError, models
 from django.utils.translation import gettext_lazy as _
+
+from mutualaid import dates
+from mutualaid.money import MoneyField
 
 
 def is_site_admin(user):
@@ -136,6 +140,14 @@ class PodScopeMixin:
     organizer_can_change = True
     organizer_can_delete = False
     form = SamePodForm
+    # The app's own fields for what people type: every amount refuses NaN, exponents and
+    # more than two places before any arithmetic, and every date stays within years the
+    # calendar can work with (the admin's widgets are kept).
+    formfield_overrides = {
+        models.DecimalField: {"form_class": MoneyField},
+        models.DateField: {"form_class": dates.DateField},
+        models.DateTimeField: {"form_class": dates.SplitDateTimeField},
+    }
 
     def scope(self, request, queryset):
         if is_site_admin(request.user):
@@ -208,6 +220,24 @@ class PodScopeMixin:
         return queryset.order_by(*ordering) if ordering else queryset
 
 
+class RefusedByDatabase:
+    """Mixed into an admin form shown again after the database refused its save."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        self.add_error(
+            None,
+            ValidationError(
+                _(
+                    "Someone else saved a change here at the same moment, so yours was "
+                    "not saved. Check the page as it is now and save again."
+                ),
+                code="refused_by_database",
+            ),
+        )
+        return cleaned_data
+
+
 class PodScopedAdmin(PodScopeMixin, admin.ModelAdmin):
     # Links that define a row (a cycle's pod, an enrollment's recipient) are shown but
     # not changed once it exists: moving them would tear the row from its history.
@@ -218,6 +248,35 @@ class PodScopedAdmin(PodScopeMixin, admin.ModelAdmin):
         if obj is not None:
             readonly += [name for name in self.readonly_on_change if name not in readonly]
         return readonly
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A save the database refuses is shown as a form error, never a 500.
+
+        The forms check every rule first (a slot held in those weeks, a cycle number
+        taken), but between that check and the save another organizer may save the same
+        thing: the database then refuses the second save (IntegrityError). Django runs
+        the whole view in one transaction, so by the time the error reaches here nothing
+        of this save is kept. The view is then run once more on the same data, with the
+        form told to refuse it: the page comes back as the organizer filled it in, with
+        the checks now seeing the other organizer's change (the slot is named as taken)
+        and a note saying what happened. Django offers no hook between its save and its
+        response, and this one goes through the public ones (changeform_view, get_form).
+        Anything the first attempt did outside the database is not undone: the
+        save_model() overrides here queue their message only after their last write.
+        """
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except IntegrityError:
+            if request.method != "POST" or getattr(request, "refused_by_database", False):
+                raise
+            request.refused_by_database = True
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if getattr(request, "refused_by_database", False):
+            form = type(form.__name__, (RefusedByDatabase, form), {})
+        return form
 
 
 class PodScopedTabularInline(PodScopeMixin, admin.TabularInline):

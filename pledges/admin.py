@@ -15,6 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from mutualaid import dates
 from mutualaid.admin import PodScopedAdmin, PodScopedTabularInline, SamePodForm
 from mutualaid.forms import add_service_errors
 from mutualaid.money import MoneyField
@@ -144,7 +145,7 @@ class CycleForm(SamePodForm):
 
 
 class NextCycleForm(forms.Form):
-    starts_on = forms.DateField(
+    starts_on = dates.DateField(
         label=_("Starts on"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )

@@ -16,21 +16,26 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mutualaid import dates
+from mutualaid.forms import Submission, SubmissionKeyField
 from pods.access import get_pod_for_organizer
-from pods.models import Alert
+from pods.models import ALERT_MAX_DAYS, Alert
 
 # A warning nobody remembers posting is noise; one that must stay longer is posted again
-# (or left without an end, to be taken down by hand). The bound also keeps far-off years
-# that the database cannot store out of the form.
-MAX_SHOWING = datetime.timedelta(days=365)
+# (or left without an end, to be taken down by hand). The admin holds the same bound
+# (the model field's validator); this says it the way the form asks.
+MAX_SHOWING = datetime.timedelta(days=ALERT_MAX_DAYS)
 # The past alerts listed; older ones stay in the admin.
 PAST_SHOWN = 50
 
 
 class AlertForm(forms.ModelForm):
+    submission_key = SubmissionKeyField()
+
     class Meta:
         model = Alert
         fields = ["message", "expires_at"]
+        field_classes = {"expires_at": dates.DateTimeField}
         labels = {
             "message": gettext_lazy("Warning"),
             "expires_at": gettext_lazy("Show until (optional)"),
@@ -108,11 +113,28 @@ def alert_list(request, slug):
     pod = get_pod_for_organizer(request, slug)
     if request.method != "POST":
         return _page(request, pod, AlertForm(pod=pod))
-    form = AlertForm(request.POST, instance=Alert(pod=pod, created_by=request.user), pod=pod)
-    if not form.is_valid():
+    mine = Alert.objects.filter(pod=pod, created_by=request.user)
+    submission = Submission(request.POST, mine=mine)
+    if submission.earlier is not None:
+        return _posted_already(request, pod)
+    form = AlertForm(submission.data, instance=Alert(pod=pod, created_by=request.user), pod=pod)
+    if not submission.accepts(form):
         return _page(request, pod, form)
-    form.save()
+
+    def create(key):
+        form.instance.submission_key = key
+        return form.save()
+
+    alert, created = submission.save(create)
+    if not created:
+        return _posted_already(request, pod)
     messages.success(request, _("Your warning now shows on every page of the pod."))
+    return redirect("pods:alerts", slug=pod.slug)
+
+
+def _posted_already(request, pod):
+    # The same form sent twice: the first one posted it.
+    messages.info(request, _("You already posted this warning. It is in the list below."))
     return redirect("pods:alerts", slug=pod.slug)
 
 

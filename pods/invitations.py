@@ -16,12 +16,18 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from mutualaid.forms import Submission, SubmissionKeyField
 from mutualaid.qr import qr_svg
 from pods.access import get_pod_for_organizer
 from pods.models import Invitation, Membership
 
 MAX_DAYS = 90
 MAX_USES = 500
+# The same form sent again this soon, before anyone joined with its link, shows the
+# invitation again with a new link: the first page (and its link) was most likely never
+# seen, since a browser shows the answer to the last submit. Later, or once used, the
+# link may be out in the world and is left alone.
+SHOWN_AGAIN_WITHIN = datetime.timedelta(minutes=10)
 
 
 class InvitationForm(forms.Form):
@@ -46,6 +52,7 @@ class InvitationForm(forms.Form):
             "One person per link is safest. For a meeting in person, allow as many as you expect."
         ),
     )
+    submission_key = SubmissionKeyField()
 
 
 def _list_page(request, pod, form):
@@ -88,18 +95,64 @@ def invitation_list(request, slug):
 @require_POST
 def invitation_create(request, slug):
     pod = get_pod_for_organizer(request, slug)
-    form = InvitationForm(request.POST)
-    if not form.is_valid():
+    mine = Invitation.objects.filter(pod=pod, created_by=request.user)
+    submission = Submission(request.POST, mine=mine)
+    if submission.earlier is not None:
+        return _created_again(request, pod, submission.earlier)
+    form = InvitationForm(submission.data)
+    if not submission.accepts(form):
         return _list_page(request, pod, form)
-    invitation = Invitation(
-        pod=pod,
-        role=form.cleaned_data["role"],
-        max_uses=form.cleaned_data["max_uses"],
-        expires_at=timezone.now() + datetime.timedelta(days=form.cleaned_data["days"]),
-        created_by=request.user,
-    )
+    tokens = []
+
+    def create(key):
+        invitation = Invitation(
+            pod=pod,
+            role=form.cleaned_data["role"],
+            max_uses=form.cleaned_data["max_uses"],
+            expires_at=timezone.now() + datetime.timedelta(days=form.cleaned_data["days"]),
+            created_by=request.user,
+            submission_key=key,
+        )
+        tokens.append(invitation.new_token())
+        invitation.save()
+        return invitation
+
+    invitation, created = submission.save(create)
+    if not created:
+        return _created_again(request, pod, invitation)
+    return _created_page(request, pod, invitation, tokens[-1])
+
+
+def _created_again(request, pod, invitation):
+    """The same form sent twice: one invitation. Its link was shown only on the first
+    answer, so it is shown again with a new secret while that is safe."""
     token = invitation.new_token()
-    invitation.save()
+    renewed = Invitation.objects.filter(
+        pk=invitation.pk,
+        uses=0,
+        revoked_at=None,
+        created_at__gte=timezone.now() - SHOWN_AGAIN_WITHIN,
+    ).update(token_hash=invitation.token_hash)
+    if not renewed:
+        messages.info(
+            request,
+            _(
+                "You already created this invitation; its link was shown then. If you no "
+                "longer have it, revoke the invitation and create a new one."
+            ),
+        )
+        return redirect("pods:invitations", slug=pod.slug)
+    messages.info(
+        request,
+        _(
+            "You already created this invitation. Here is its link again: the link "
+            "shown the first time no longer works."
+        ),
+    )
+    return _created_page(request, pod, invitation, token)
+
+
+def _created_page(request, pod, invitation, token):
     # The page is the only place the link ever appears: rendered here rather than after
     # a redirect, so that the secret is never kept anywhere, not even in the session.
     link = request.build_absolute_uri(reverse("users:join", args=[token]))

@@ -5,6 +5,7 @@ import zoneinfo
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
@@ -12,7 +13,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mutualaid.dates import NoLaterThan, in_range, range_constraint
 from mutualaid.money import MONEY
+
+# How far ahead an organizer may set these, in the admin as in the app (whose forms may
+# ask for less). Past them is a typo, not a plan.
+ALERT_MAX_DAYS = 365
+INVITATION_MAX_DAYS = 365
+CYCLE_MAX_DAYS_AHEAD = 2 * 365
 
 
 def hash_token(token):
@@ -218,11 +226,14 @@ class Invitation(models.Model):
         related_name="invitations_created",
         verbose_name=_("created by"),
     )
-    expires_at = models.DateTimeField(_("expires"))
+    expires_at = models.DateTimeField(_("expires"), validators=[NoLaterThan(INVITATION_MAX_DAYS)])
     max_uses = models.PositiveIntegerField(_("number of uses"), default=1)
     uses = models.PositiveIntegerField(_("times used"), default=0, editable=False)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Sent back by the app's form: the same form twice finds the first invitation (see
+    # pods/invitations.py). Empty for invitations made in the admin.
+    submission_key = models.UUIDField(_("submission key"), null=True, blank=True, editable=False)
 
     objects = InvitationQuerySet.as_manager()
 
@@ -237,6 +248,14 @@ class Invitation(models.Model):
             models.CheckConstraint(
                 condition=Q(uses__lte=models.F("max_uses")),
                 name="pods_invitation_uses_within_max",
+            ),
+            range_constraint(
+                "expires_at", name="pods_invitation_expires_at_in_range", datetimes=True
+            ),
+            models.UniqueConstraint(
+                fields=["submission_key"],
+                name="pods_invitation_unique_submission_key",
+                violation_error_message=_("This invitation has already been created."),
             ),
         ]
 
@@ -288,6 +307,9 @@ class Invitation(models.Model):
             # Lock the invitation: two people following a one-use link at the same moment
             # must not both get in. The second waits here, then sees it used up.
             invitation = Invitation.objects.select_for_update().get(pk=self.pk)
+            # And the person: following two links to this pod at once (two tabs) must
+            # not make them a member twice. The second waits, then finds the membership.
+            get_user_model().objects.select_for_update().only("pk").get(pk=user.pk)
             if invitation.status() != self.Status.ACTIVE:
                 raise ValidationError(_("This invitation can no longer be used."), code="unusable")
             membership = Membership.objects.filter(pod_id=self.pod_id, user=user).first()
@@ -330,7 +352,7 @@ class Cycle(models.Model):
         Pod, on_delete=models.CASCADE, related_name="cycles", verbose_name=_("pod")
     )
     number = models.PositiveIntegerField(_("number"))
-    starts_on = models.DateField(_("starts on"))
+    starts_on = models.DateField(_("starts on"), validators=[NoLaterThan(CYCLE_MAX_DAYS_AHEAD)])
     weeks = models.PositiveSmallIntegerField(
         _("weeks"), default=15, validators=[MinValueValidator(1), MaxValueValidator(104)]
     )
@@ -364,6 +386,7 @@ class Cycle(models.Model):
             models.CheckConstraint(condition=Q(weeks__gt=0), name="pods_cycle_weeks_positive"),
             models.CheckConstraint(condition=Q(slots__gt=0), name="pods_cycle_slots_positive"),
             models.CheckConstraint(condition=Q(number__gt=0), name="pods_cycle_number_positive"),
+            range_constraint("starts_on", name="pods_cycle_starts_on_in_range"),
         ]
 
     def __str__(self):
@@ -371,6 +394,9 @@ class Cycle(models.Model):
 
     def clean(self):
         if self.pod_id is None or self.starts_on is None or not self.weeks:
+            return
+        # Refused by the field already; its last week may be past any date there is.
+        if not in_range(self.starts_on):
             return
         # The database refuses an overlap too (pods_cycle_no_overlap); this says it kindly.
         ends_on = self.ends_on
@@ -512,8 +538,16 @@ class Alert(models.Model):
         verbose_name=_("posted by"),
     )
     created_at = models.DateTimeField(_("posted"), auto_now_add=True)
-    expires_at = models.DateTimeField(_("shows until"), null=True, blank=True)
-    taken_down_at = models.DateTimeField(_("taken down"), null=True, blank=True)
+    expires_at = models.DateTimeField(
+        _("shows until"), null=True, blank=True, validators=[NoLaterThan(ALERT_MAX_DAYS)]
+    )
+    # A day of slack: "now" on the organizer's device may be a little ahead of the server.
+    taken_down_at = models.DateTimeField(
+        _("taken down"), null=True, blank=True, validators=[NoLaterThan(1)]
+    )
+    # Sent back by the app's form: the same warning posted twice is saved once (see
+    # pods/alerts.py). Empty for alerts posted in the admin.
+    submission_key = models.UUIDField(_("submission key"), null=True, blank=True, editable=False)
 
     objects = AlertQuerySet.as_manager()
 
@@ -523,6 +557,15 @@ class Alert(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=~Q(message=""), name="pods_alert_message_not_empty"),
+            range_constraint("expires_at", name="pods_alert_expires_at_in_range", datetimes=True),
+            range_constraint(
+                "taken_down_at", name="pods_alert_taken_down_at_in_range", datetimes=True
+            ),
+            models.UniqueConstraint(
+                fields=["submission_key"],
+                name="pods_alert_unique_submission_key",
+                violation_error_message=_("This warning has already been posted."),
+            ),
         ]
 
     def __str__(self):

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from mutualaid.forms import SubmissionKeyField
 from recipients.models import Enrollment, PaymentMethod, Recipient, Referral
 
 NAME_MAX = Referral._meta.get_field("display_name").max_length
@@ -48,6 +49,7 @@ class ReferralForm(forms.Form):
             "max_length": _("Keep the note to %(limit_value)d characters at most."),
         },
     )
+    submission_key = SubmissionKeyField()
 
 
 class MoveForm(forms.Form):

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mutualaid.dates import NoLaterThan, range_constraint
 from pods.models import Cycle, Pod, hash_token
 
 
@@ -141,7 +142,7 @@ class Enrollment(models.Model):
     )
     last_week = models.PositiveSmallIntegerField(_("last week"), validators=[MinValueValidator(1)])
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.ACTIVE)
-    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True, validators=[NoLaterThan(1)])
     end_reason = models.CharField(
         _("why it ended"),
         max_length=200,
@@ -178,6 +179,9 @@ class Enrollment(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=["active", "left", "completed"]),
                 name="recipients_enrollment_status_valid",
+            ),
+            range_constraint(
+                "ended_at", name="recipients_enrollment_ended_at_in_range", datetimes=True
             ),
         ]
 
@@ -307,6 +311,9 @@ class Referral(models.Model):
     )
     withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True, editable=False)
     erased_at = models.DateTimeField(_("data erased"), null=True, blank=True, editable=False)
+    # Sent back by the refer form: the same form twice finds the first referral instead
+    # of queueing the neighbor a second time. Empty for referrals made in the admin.
+    submission_key = models.UUIDField(_("submission key"), null=True, blank=True, editable=False)
 
     objects = ReferralQuerySet.as_manager()
 
@@ -321,6 +328,11 @@ class Referral(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=["waiting", "offered", "enrolled", "withdrawn"]),
                 name="recipients_referral_status_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["submission_key"],
+                name="recipients_referral_unique_submission_key",
+                violation_error_message=_("This neighbor has already been referred."),
             ),
         ]
 

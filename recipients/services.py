@@ -12,6 +12,7 @@ offered, no recipient): such offers count against the free slots, so that nobody
 take the slot the offer keeps.
 """
 
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -149,18 +150,27 @@ def _replan(cycle: Cycle, from_week: int) -> None:
 
 
 def refer(
-    *, pod: Pod, referred_by, display_name: str, contact: str = "", note: str = ""
+    *,
+    pod: Pod,
+    referred_by,
+    display_name: str,
+    contact: str = "",
+    note: str = "",
+    submission_key: uuid.UUID | None = None,
 ) -> Referral:
     """A member refers a neighbor: a name, maybe one way to reach them and a short note.
-    Nothing else is asked or kept."""
+    Nothing else is asked or kept. `submission_key` is the refer form's (a second referral
+    under it is refused by the database)."""
     referral = Referral(
         pod=pod,
         referred_by=referred_by,
         display_name=display_name.strip(),
         contact=contact.strip(),
         note=note.strip(),
+        submission_key=submission_key,
     )
-    referral.full_clean()
+    # The unique key is left to the database: checking it here would race.
+    referral.full_clean(exclude=["submission_key"])
     referral.save()
     return referral
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from mutualaid.forms import add_service_errors
+from mutualaid.forms import Submission, add_service_errors
 from pods.access import get_pod_for_member, get_pod_for_organizer
 from recipients import services
 from recipients.forms import EndForm, EnrollForm, MoveForm, PaymentForm, ReferralForm
@@ -26,15 +26,31 @@ def _page(request, pod, section, **context):
 def refer(request, slug):
     """Refer a neighbor, and see what became of the people you referred."""
     pod = get_pod_for_member(request, slug)
-    form = ReferralForm(request.POST if request.method == "POST" else None)
-    if form.is_bound and form.is_valid():
-        referral = services.refer(pod=pod, referred_by=request.user, **form.cleaned_data)
-        messages.success(
-            request,
-            _("Thank you. %(name)s is on the waitlist; an organizer will be in touch.")
-            % {"name": referral.display_name},
+    if request.method == "POST":
+        submission = Submission(
+            request.POST, mine=Referral.objects.filter(pod=pod, referred_by=request.user)
         )
-        return redirect("recipients:refer", slug=pod.slug)
+        if submission.earlier is not None:
+            return _referred_already(request, pod, submission.earlier)
+        form = ReferralForm(submission.data)
+        if submission.accepts(form):
+            referral, created = submission.save(
+                lambda key: services.refer(
+                    pod=pod,
+                    referred_by=request.user,
+                    **{**form.cleaned_data, "submission_key": key},
+                )
+            )
+            if not created:
+                return _referred_already(request, pod, referral)
+            messages.success(
+                request,
+                _("Thank you. %(name)s is on the waitlist; an organizer will be in touch.")
+                % {"name": referral.display_name},
+            )
+            return redirect("recipients:refer", slug=pod.slug)
+    else:
+        form = ReferralForm()
     queue = list(Referral.objects.filter(pod=pod).waiting().values_list("pk", flat=True))
     places = {pk: place for place, pk in enumerate(queue, start=1)}
     mine = [
@@ -46,6 +62,16 @@ def refer(request, slug):
     return render(
         request, "recipients/refer.html", _page(request, pod, "refer", form=form, mine=mine)
     )
+
+
+def _referred_already(request, pod, referral):
+    # The same form sent twice: the neighbor keeps the one place in the queue.
+    messages.info(
+        request,
+        _("You already referred %(name)s: see below what became of them.")
+        % {"name": referral.display_name},
+    )
+    return redirect("recipients:refer", slug=pod.slug)
 
 
 @login_required

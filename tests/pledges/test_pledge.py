@@ -225,7 +225,7 @@ def test_history_lists_every_record(client, donor, pod, cycle):
         ("twelve", "Enter an amount of money"),
         ("NaN", "Enter an amount of money"),
         ("Infinity", "Enter an amount of money"),
-        ("1e400", "more than 10,000.00 a week"),
+        ("1e400", "Enter an amount of money"),
         ("10000.01", "more than 10,000.00 a week"),
         ("99999999999", "more than 10,000.00 a week"),
         ("", "Enter the amount you want to give each week."),

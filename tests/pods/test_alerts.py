@@ -3,6 +3,7 @@ visitor, an outsider, a donor and an organizer; and the warning region that ever
 page shows."""
 
 import datetime
+import uuid
 import zoneinfo
 
 import pytest
@@ -98,7 +99,14 @@ def test_only_organizers_have_the_alerts_nav_entry(client, pod, organizer, donor
 def test_organizer_posts_a_warning_that_shows_until_taken_down(client, pod, organizer):
     client.force_login(organizer)
 
-    response = client.post(LIST, {"message": "  Scam texts are going around.  ", "expires_at": ""})
+    response = client.post(
+        LIST,
+        {
+            "message": "  Scam texts are going around.  ",
+            "expires_at": "",
+            "submission_key": str(uuid.uuid4()),
+        },
+    )
 
     assert response.status_code == 302
     assert response.url == LIST
@@ -121,7 +129,14 @@ def test_expiry_is_read_on_the_pods_clock(client, pod, organizer):
         days=7
     )
 
-    client.post(LIST, {"message": "Meeting moved", "expires_at": f"{in_a_week}T18:30"})
+    client.post(
+        LIST,
+        {
+            "message": "Meeting moved",
+            "expires_at": f"{in_a_week}T18:30",
+            "submission_key": str(uuid.uuid4()),
+        },
+    )
 
     alert = Alert.objects.get()
     expected = datetime.datetime.combine(

@@ -15,7 +15,12 @@ pytestmark = pytest.mark.django_db
 
 LIST = reverse("pods:invitations", args=["maple"])
 CREATE = reverse("pods:invitation_create", args=["maple"])
-VALID = {"role": "donor", "days": "14", "max_uses": "1"}
+VALID = {
+    "role": "donor",
+    "days": "14",
+    "max_uses": "1",
+    "submission_key": "0f1e2d3c-4b5a-4697-8877-665544332211",
+}
 
 
 def make_invitation(pod, **fields):
@@ -91,7 +96,7 @@ def test_organizer_cannot_revoke_another_pods_invitation(client, pod, other_pod,
 def test_organizer_creates_an_invitation_and_sees_its_link_and_qr_once(client, pod, organizer):
     client.force_login(organizer)
 
-    response = client.post(CREATE, {"role": "organizer", "days": "3", "max_uses": "10"})
+    response = client.post(CREATE, {**VALID, "role": "organizer", "days": "3", "max_uses": "10"})
 
     assert response.status_code == 200
     invitation = Invitation.objects.get(pod=pod)

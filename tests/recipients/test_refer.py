@@ -1,6 +1,8 @@
 """/pods/<slug>/refer/: any member refers a neighbor with a name, maybe one way to reach
 them and a note, nothing else; and sees what became of the people they referred."""
 
+import uuid
+
 import pytest
 from django.forms.models import model_to_dict
 from django.urls import reverse
@@ -37,7 +39,12 @@ def test_any_member_refers_a_neighbor(client, pod, who, request):
 
     response = client.post(
         url(pod),
-        {"display_name": "  Sam ", "contact": "555-0100", "note": "Evenings are best."},
+        {
+            "display_name": "  Sam ",
+            "contact": "555-0100",
+            "note": "Evenings are best.",
+            "submission_key": str(uuid.uuid4()),
+        },
     )
 
     assert response.status_code == 302
@@ -53,7 +60,7 @@ def test_any_member_refers_a_neighbor(client, pod, who, request):
 
 def test_a_name_alone_is_enough(client, donor, pod):
     client.force_login(donor)
-    client.post(url(pod), {"display_name": "Sam"})
+    client.post(url(pod), {"display_name": "Sam", "submission_key": str(uuid.uuid4())})
     referral = Referral.objects.get()
     assert (referral.contact, referral.note) == ("", "")
 
@@ -71,6 +78,7 @@ def test_extra_fields_are_ignored_and_nothing_else_is_stored(client, donor, orga
             "referred_by": organizer.pk,
             "pod": "999",
             "created_at": "2001-01-01 00:00",
+            "submission_key": str(uuid.uuid4()),
         },
     )
 
