@@ -6,6 +6,7 @@ from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
 
 from mutualaid.money import MoneyField
+from mutualaid.text import clean_typed_text
 from pods.models import Cycle
 from receipts.images import clean_screenshot
 from receipts.models import Receipt
@@ -116,6 +117,10 @@ class ReceiptForm(forms.Form):
                 % {"date": date_format(self.cycle.starts_on, "DATE_FORMAT")}
             )
         return sent_on
+
+    def clean_reference(self):
+        # Shown beside the amount on the board: no bidi controls (see mutualaid/text.py).
+        return clean_typed_text(self.cleaned_data["reference"])
 
     def clean_screenshot(self):
         upload = self.cleaned_data.get("screenshot")

@@ -3,6 +3,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from mutualaid.forms import SubmissionKeyField
+from mutualaid.text import clean_typed_text
 from recipients.models import Enrollment, PaymentMethod, Recipient, Referral
 
 NAME_MAX = Referral._meta.get_field("display_name").max_length
@@ -51,6 +52,13 @@ class ReferralForm(forms.Form):
     )
     submission_key = SubmissionKeyField()
 
+    # Bidi controls out of what others read next to amounts (see mutualaid/text.py).
+    def clean_display_name(self):
+        return clean_typed_text(self.cleaned_data["display_name"])
+
+    def clean_contact(self):
+        return clean_typed_text(self.cleaned_data["contact"])
+
 
 class MoveForm(forms.Form):
     to_position = forms.IntegerField(
@@ -95,6 +103,13 @@ class PaymentForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
         error_messages={"max_length": _("Keep this to %(limit_value)d characters at most.")},
     )
+
+    # A handle that shows other than it is sends money elsewhere (see mutualaid/text.py).
+    def clean_payment_handle(self):
+        return clean_typed_text(self.cleaned_data["payment_handle"])
+
+    def clean_contact(self):
+        return clean_typed_text(self.cleaned_data["contact"])
 
     def clean(self):
         cleaned_data = super().clean()

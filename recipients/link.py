@@ -1,10 +1,10 @@
 """The recipient's private link, /r/<secret>/: no account, no password.
 
 The secret in the address is the only key, so these pages:
-- answer a wrong, revoked or erased secret with a plain 404, and count such misses per
-  client address: past LINK_MISSES_ALLOWED in LINK_MISS_WINDOW seconds, every link page
-  answers 429 to that address (checked before the lookup, so a blocked guesser cannot tell
-  a hit from a miss);
+- always open for the right secret, whoever asks and whatever happened before from the
+  same address (see recipient_link_view for the limit on misses);
+- answer a wrong, revoked or erased secret with a plain 404, and, past LINK_MISSES_ALLOWED
+  misses from one address in LINK_MISS_WINDOW seconds, with a plain 429;
 - never leak the secret to another site (Referrer-Policy: same-origin: the address, secret
   and all, is sent as the referrer only to this site, and these pages link nowhere else),
   are never stored by a cache (Cache-Control: private, no-store), and ask search engines
@@ -16,6 +16,8 @@ The secret in the address is the only key, so these pages:
 """
 
 import functools
+import ipaddress
+import logging
 
 from allauth.account.adapter import get_adapter
 from django.core.cache import cache
@@ -34,9 +36,32 @@ from recipients.models import Enrollment, Recipient
 LINK_MISSES_ALLOWED = 20
 LINK_MISS_WINDOW = 10 * 60
 
+logger = logging.getLogger(__name__)
 
-def _miss_key(request):
-    return f"recipient-link-misses:{get_adapter(request).get_client_ip(request)}"
+
+def _counted_as(request):
+    """Whose misses these are: the client's address, or for IPv6 its /64, the block one
+    household or phone is given, so that walking through its addresses does not start
+    new counts. Counting wide costs nobody their page: only misses are ever held back."""
+    address = get_adapter(request).get_client_ip(request)
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        return str(ip.ipv4_mapped or ipaddress.ip_network(f"{ip}/64", strict=False))
+    return address
+
+
+def _count_miss(key):
+    """One more miss for `key`; the number of misses in the current window."""
+    # add() starts the window at the first miss; incr() counts within it.
+    cache.add(key, 0, timeout=LINK_MISS_WINDOW)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between the two calls
+        cache.set(key, 1, timeout=LINK_MISS_WINDOW)
+        return 1
 
 
 def _private(response):
@@ -50,25 +75,44 @@ def _private(response):
 
 def recipient_link_view(view):
     """Find the recipient by the secret in the URL (or 404, counting the miss) and give
-    the response the private link's headers."""
+    the response the private link's headers.
+
+    Only misses are limited. The right secret always opens its page, even from an address
+    that is over the limit: recipients often share an address (a shelter's wifi, a phone
+    carrier's gateway), and a limit that also held back right secrets would let one
+    stranger lock all of them out by guessing.
+
+    The price: an address over the limit can still tell a hit (200) from a miss (429), as
+    it could under the limit. No rule can hide that and still open the page for the right
+    secret. What keeps the links safe is the secret itself, 192 random bits
+    (Recipient.new_access_token), beyond the reach of any number of guesses. The limit is
+    defence in depth: it tells clients that heed a 429 to back off, puts a warning in the
+    log the first time an address goes over it in a window, and gives a guesser nothing
+    that a miss would not:
+    - every request looks its secret up the same way, before any counting, so an
+      address's being over the limit does not change the time a hit takes;
+    - a miss is a miss whatever the reason (never issued, replaced, revoked, erased):
+      the same 404, or past the limit the same 429, with the same headers;
+    - hits neither count nor reset the count, so a guesser who holds one real link
+      cannot use it to wipe out their misses;
+    - misses are counted per address (an IPv6 one per /64, see _counted_as), which costs
+      no recipient anything, since only misses are held back.
+    """
 
     @functools.wraps(view)
     def wrapper(request, token, *args, **kwargs):
-        key = _miss_key(request)
-        if cache.get(key, 0) >= LINK_MISSES_ALLOWED:
-            return _private(render(request, "429.html", status=429))
         recipient = (
             Recipient.objects.select_related("pod")
             .filter(access_token_hash=hash_token(token), erased_at=None)
             .first()
         )
         if recipient is None:
-            # add() starts the window at the first miss; incr() counts within it.
-            cache.add(key, 0, timeout=LINK_MISS_WINDOW)
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between the two calls
-                cache.set(key, 1, timeout=LINK_MISS_WINDOW)
+            who = _counted_as(request)
+            misses = _count_miss(f"recipient-link-misses:{who}")
+            if misses == LINK_MISSES_ALLOWED + 1:
+                logger.warning("Recipient links: %s misses from %s", misses, who)
+            if misses > LINK_MISSES_ALLOWED:
+                return _private(render(request, "429.html", status=429))
             return _private(page_not_found(request, Http404()))
         request.recipient_token = token
         return _private(view(request, recipient, *args, **kwargs))

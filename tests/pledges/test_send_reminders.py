@@ -147,7 +147,7 @@ def test_reminder_says_whom_to_pay_how_much_and_where(plan, payday, run, mailout
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html"
     assert 'href="https://pods.example.net/pods/maple/this-week/"' in html
-    assert "$100.00 to Rosa, by Cash App at $rosa" in html
+    assert "$100.00 to <bdi>Rosa</bdi>, by Cash App at <bdi>$rosa</bdi>" in html
 
 
 def test_the_plan_is_built_from_pledges_when_nobody_has_opened_the_week(

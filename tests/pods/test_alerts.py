@@ -229,7 +229,7 @@ def test_list_shows_current_and_past_alerts(client, pod, organizer):
     assert response.status_code == 200
     assert set(response.context["current"]) == {showing, ending}
     assert set(response.context["past"]) == {expired, down}
-    assert "by Olive" in response.text
+    assert "by <bdi>Olive</bdi>" in response.text
     assert "Taken down" in response.text
     assert "Ended" in response.text
     # Only what is showing can be taken down.

@@ -138,8 +138,8 @@ def test_rows_say_who_left_and_who_took_the_slot(member_client, pod, cycle, enro
         ("Tomás", 2),
     ]
     text = response.text
-    assert "left after week 4; slot went to Sam" in text
-    assert "took slot 1 from week 5, after Rosa" in text
+    assert "left after week 4; slot went to <bdi>Sam</bdi>" in text
+    assert "took slot 1 from week 5, after <bdi>Rosa</bdi>" in text
     rosa, sam, _tomas = (states(response, n) for n in range(3))
     assert rosa[4] == CellState.MISSING
     assert rosa[5] == CellState.NOT_ENROLLED
@@ -175,7 +175,7 @@ def test_voided_receipts_are_struck_through_with_their_reason_and_not_counted(
     response = member_client.get(url(pod))
     text = response.text
     assert "<del>$15.00</del>" in text
-    assert "voided</strong>: Typo, posted anew" in text
+    assert "voided</strong>: <bdi>Typo, posted anew</bdi>" in text
     totals = response.context["totals"]
     assert totals.total == Decimal("350.00")
     assert totals.per_week == [(1, Decimal("175.00")), (2, Decimal("175.00"))]

@@ -42,7 +42,7 @@ def test_poster_sees_it_with_the_void_form(client, donor, receipt):
     response = client.get(url(receipt))
     assert response.status_code == 200
     text = response.text
-    assert "$175.00 to Rosa" in text
+    assert "$175.00 to <bdi>Rosa</bdi>" in text
     assert "week one" in text
     assert "Void this receipt" in text
     assert "$rosa" not in text

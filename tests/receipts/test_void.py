@@ -98,7 +98,7 @@ def test_poster_voids_and_the_receipt_is_kept_with_its_reason(client, donor, rec
     assert "Sent to the wrong week" in response.text
     # And the board shows it, struck through, with the reason.
     board = client.get(reverse("receipts:board", args=[receipt.pod.slug])).text
-    assert "voided</strong>: Sent to the wrong week" in board
+    assert "voided</strong>: <bdi>Sent to the wrong week</bdi>" in board
     assert "<del>$175.00</del>" in board
 
 

@@ -75,7 +75,9 @@ def test_organizer_ends_the_enrollment_and_the_slot_is_offered(
     assert "support ends after week 6" in page
     assert "offered to Sam" in page
     assert "Olive ended Rosa's enrollment." in mailoutbox[0].body
-    assert "Olive ended Rosa's enrollment." in mailoutbox[0].alternatives[0][0]
+    assert (
+        "<bdi>Olive</bdi> ended <bdi>Rosa</bdi>'s enrollment." in mailoutbox[0].alternatives[0][0]
+    )
 
 
 def test_a_too_long_reason_is_refused(client, organizer, recipient, enrollment):

@@ -4,6 +4,7 @@ schedule and the receipts sent to them, to whoever holds the secret and to nobod
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 
 from recipients import link as link_views
 from recipients.models import Recipient
@@ -33,7 +34,7 @@ def test_the_right_secret_shows_the_recipients_page(client, recipient_link, enro
     response = client.get(url(recipient_link))
     assert response.status_code == 200
     assert pod.name in response.text
-    assert "Hello Rosa" in response.text
+    assert "Hello <bdi>Rosa</bdi>" in response.text
     assert "$175.00 a week, weeks 1 to 15" in response.text
     assert_private(response)
     assert '<meta name="robots" content="noindex, nofollow">' in response.text
@@ -46,12 +47,25 @@ def test_the_page_is_the_same_signed_in_or_not(client, recipient_link, enrollmen
         client.force_login(request.getfixturevalue(who))
     response = client.get(url(recipient_link))
     assert response.status_code == 200
-    assert "Hello Rosa" in response.text
+    assert "Hello <bdi>Rosa</bdi>" in response.text
     assert "Sign out" not in response.text
 
 
+def nearly(secret):
+    """The secret with its last character changed: always wrong, never by chance the real
+    one (replacing it with a fixed letter was the real secret one time in 64)."""
+    return secret[:-1] + ("y" if secret.endswith("x") else "x")
+
+
+def test_nearly_gives_another_secret_whatever_the_last_character():
+    assert nearly("abcx") == "abcy"
+    assert nearly("abcy") == "abcx"
+    assert nearly("abc-") == "abcx"
+
+
 def test_a_wrong_secret_gets_a_plain_404(client, recipient_link, enrollment):
-    response = client.get(url(recipient_link[:-1] + "x"))
+    assert nearly(recipient_link) != recipient_link
+    response = client.get(url(nearly(recipient_link)))
     assert response.status_code == 404
     assert "Rosa" not in response.text
     assert_private(response)
@@ -81,31 +95,84 @@ def test_another_pods_recipient_sees_only_their_own(client, other_pod, recipient
 
 
 def test_an_erased_recipients_secret_gets_404(client, recipient, recipient_link):
-    from django.utils import timezone
-
     Recipient.objects.filter(pk=recipient.pk).update(erased_at=timezone.now())
     assert client.get(url(recipient_link)).status_code == 404
 
 
+def guess(client, times, **extra):
+    return [client.get(url(f"guess{n}"), **extra).status_code for n in range(times)]
+
+
 def test_guessing_is_rate_limited_per_address(client, recipient_link, enrollment, settings):
-    statuses = [
-        client.get(url(f"guess{n}")).status_code for n in range(link_views.LINK_MISSES_ALLOWED)
-    ]
-    assert statuses == [404] * link_views.LINK_MISSES_ALLOWED
+    assert guess(client, link_views.LINK_MISSES_ALLOWED) == [404] * link_views.LINK_MISSES_ALLOWED
 
     blocked = client.get(url("one-more-guess"))
     assert blocked.status_code == 429
     assert "Too many attempts" in blocked.text
     assert_private(blocked)
-    # Blocked before the lookup: a right guess now looks like any other.
-    assert client.get(url(recipient_link)).status_code == 429
     # Another address is not held back.
-    assert client.get(url(recipient_link), REMOTE_ADDR="10.0.0.9").status_code == 200
+    assert client.get(url("guess0"), REMOTE_ADDR="10.0.0.9").status_code == 404
 
 
-def test_the_right_secret_never_counts_as_a_miss(client, recipient_link, enrollment):
-    for _ in range(link_views.LINK_MISSES_ALLOWED + 5):
-        assert client.get(url(recipient_link)).status_code == 200
+def test_a_stranger_guessing_does_not_lock_out_recipients_at_the_same_address(
+    client, recipient_link, enrollment
+):
+    """A shelter's wifi, a carrier's gateway: one guesser there must not keep everyone
+    else behind the same address from their page."""
+    guess(client, link_views.LINK_MISSES_ALLOWED + 5)
+    response = client.get(url(recipient_link))
+    assert response.status_code == 200
+    assert "Hello <bdi>Rosa</bdi>" in response.text
+    assert_private(response)
+    # Leaving works too: every page of the link takes the right secret.
+    assert client.get(reverse("recipients:leave", args=[recipient_link])).status_code == 200
+
+
+def test_a_hit_does_not_reset_the_count_of_misses(client, recipient_link, enrollment):
+    """Else a guesser holding one real link could wipe out their misses with it."""
+    guess(client, link_views.LINK_MISSES_ALLOWED)
+    assert client.get(url(recipient_link)).status_code == 200
+    assert client.get(url("after-the-hit")).status_code == 429
+
+
+def test_past_the_limit_every_miss_looks_the_same(
+    client, recipient, recipient_link, enrollment, other_pod
+):
+    """Never issued, replaced, revoked or erased: a blocked address learns nothing more
+    from one miss than from another."""
+    replaced = recipient_link
+    new = recipient.new_access_token()
+    recipient.save()
+    gone = Recipient.objects.create(pod=other_pod, display_name="Gil", payment_handle="$gil")
+    erased = gone.new_access_token()
+    gone.save()
+    Recipient.objects.filter(pk=gone.pk).update(erased_at=timezone.now())
+    guess(client, link_views.LINK_MISSES_ALLOWED)
+    responses = [client.get(url(secret)) for secret in ("never-issued", replaced, erased)]
+    assert [r.status_code for r in responses] == [429] * 3
+    assert len({r.text for r in responses}) == 1
+    assert len({tuple(sorted(r.headers.items())) for r in responses}) == 1
+    assert client.get(url(new)).status_code == 200
+
+
+def test_going_over_the_limit_is_logged_once_a_window(client, caplog):
+    with caplog.at_level("WARNING", logger="recipients.link"):
+        guess(client, link_views.LINK_MISSES_ALLOWED + 5)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "recipients.link"]
+    assert warnings == [
+        f"Recipient links: {link_views.LINK_MISSES_ALLOWED + 1} misses from 127.0.0.1"
+    ]
+
+
+def test_an_ipv6_guesser_counts_as_one_address_across_its_64(client, recipient_link, enrollment):
+    """Walking through the addresses of one /64 does not start new counts."""
+    statuses = [
+        client.get(url(f"guess{n}"), REMOTE_ADDR=f"2001:db8:1:2::{n + 1:x}").status_code
+        for n in range(link_views.LINK_MISSES_ALLOWED + 1)
+    ]
+    assert statuses[-1] == 429
+    assert client.get(url("next"), REMOTE_ADDR="2001:db8:1:3::1").status_code == 404
+    assert client.get(url(recipient_link), REMOTE_ADDR="2001:db8:1:2::99").status_code == 200
 
 
 def test_receipts_to_them_show_amount_date_method_and_payer(
@@ -117,8 +184,8 @@ def test_receipts_to_them_show_amount_date_method_and_payer(
     assert [str(r.amount) for r in response.context["receipts"]] == ["75.00", "100.00"]
     assert "$100.00" in response.text
     assert "Cash App" in response.text
-    assert "from Dana" in response.text
-    assert "from Olive" in response.text
+    assert "from <bdi>Dana</bdi>" in response.text
+    assert "from <bdi>Olive</bdi>" in response.text
 
 
 def test_a_payer_can_stay_anonymous_to_recipients(

@@ -93,7 +93,7 @@ def test_moves_and_their_reasons_are_shown(client, organizer, pod, cycle, make_r
     response = client.get(url(pod))
 
     assert [r.display_name for _, r in response.context["waiting"]] == ["Second", "First"]
-    assert "moved Second from place 2 to place 1" in response.text
+    assert "moved <bdi>Second</bdi> from place 2 to place 1" in response.text
     assert "Eviction notice this week" in response.text
 
 

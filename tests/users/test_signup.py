@@ -102,7 +102,7 @@ def test_good_invitation_signs_up_verifies_and_joins_end_to_end(
     assert page.status_code == 200
     assert reverse("account_signup") in page.text
     form = client.get(reverse("account_signup"))
-    assert "Join Maple Street Pod" in form.text
+    assert "Join <bdi>Maple Street Pod</bdi>" in form.text
     assert 'for="id_email"' in form.text
 
     response = sign_up(client, email="Nina@Example.org", display_name="Nina")
