@@ -24,7 +24,6 @@ from django.utils.translation import gettext as _
 
 from mutualaid.mail import render_email, send_on_commit
 from pods.models import Cycle, Membership, Pod
-from receipts.models import Receipt
 from recipients.models import Enrollment, PaymentMethod, Recipient, Referral, ReferralMove
 
 END_REASON_MAX = Enrollment._meta.get_field("end_reason").max_length
@@ -138,7 +137,7 @@ def current_enrollment(recipient: Recipient) -> Enrollment | None:
 
 
 def _replan(cycle: Cycle, from_week: int) -> None:
-    # The one call up the layers (recipients -> pledges): when who is enrolled changes,
+    # The one named call up the layers (recipients -> pledges): when who is enrolled changes,
     # the weekly plan of the weeks not started yet is rebuilt. Imported here, not at the
     # top, so that the layers below pledges load without it.
     from pledges.services import replan
@@ -357,7 +356,8 @@ def complete_referral(
 def confirm_arrival(*, recipient: Recipient, receipt_id: int) -> bool:
     """The recipient says the money of a receipt arrived. Recorded the first time only;
     False when no live receipt to this recipient has that id."""
-    receipts = Receipt.objects.live().filter(pk=receipt_id, recipient=recipient)
+    # Through the reverse relation: recipients sits below receipts and never imports it.
+    receipts = recipient.receipts.live().filter(pk=receipt_id)
     receipts.filter(confirmed_at=None).update(confirmed_at=timezone.now())
     return receipts.exists()
 
