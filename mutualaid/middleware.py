@@ -1,17 +1,23 @@
 """While the database is away (stopped, restarting, out of connections), people get a
 short page that says so, with 503 and Retry-After, instead of the 500 page.
 
+Two paths lead to it: the middleware below, for what a view (or its template) raised, and
+server_error(), the 500 handler, for the same failure anywhere else (a middleware on the
+way out, such as the messages saving themselves in the session).
+
 The page is rendered without the request, so that no context processor reads the session,
 the signed-in user or the messages (all kept in the database), and SessionMiddleware saves
 no session on a 5xx response: answering touches the database nowhere.
 """
 
 import logging
+import sys
 
 import psycopg
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.template import loader
+from django.views import defaults
 
 logger = logging.getLogger(__name__)
 
@@ -65,3 +71,11 @@ class DatabaseUnavailableMiddleware:
             return None
         logger.warning("Database unavailable for %s: %s", request.path, exception)
         return unavailable_response()
+
+
+def server_error(request):
+    """The 500 handler (handler500): called while the exception that made the 500 is
+    being handled, so it can tell an outage from a bug."""
+    if database_unavailable(sys.exc_info()[1]):
+        return unavailable_response()
+    return defaults.server_error(request)

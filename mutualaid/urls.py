@@ -6,6 +6,9 @@ import pods.urls
 from mutualaid import health
 from pods import views as pod_views
 
+# An outage met outside a view (in a middleware) gets the 503 page too.
+handler500 = "mutualaid.middleware.server_error"
+
 urlpatterns = [
     path("", pod_views.home, name="home"),
     path("accounts/", include("allauth.urls")),

@@ -121,7 +121,7 @@ class CycleForm(SamePodForm):
                 "weeks",
                 _(
                     "Cycle %(number)s is running: to end it before week %(weeks)s, use "
-                    "\u201cEnd this cycle early\u201d, which says what it ends."
+                    "“End this cycle early”, which says what it ends."
                 )
                 % {"number": stored.number, "weeks": stored.weeks},
             )

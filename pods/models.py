@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mutualaid.dates import NoLaterThan, in_range, range_constraint
 from mutualaid.money import MONEY
+from mutualaid.text import TypedCharField, TypedTextField
 
 # How far ahead an organizer may set these, in the admin as in the app (whose forms may
 # ask for less). Past them is a typo, not a plan.
@@ -56,7 +57,7 @@ class PodQuerySet(models.QuerySet):
 
 
 class Pod(models.Model):
-    name = models.CharField(_("name"), max_length=100)
+    name = TypedCharField(_("name"), max_length=100)
     slug = models.SlugField(_("short name in links"), max_length=60, unique=True)
     currency = models.CharField(
         _("currency"), max_length=3, default="USD", help_text=_("ISO 4217 code, such as USD.")
@@ -528,7 +529,7 @@ class Alert(models.Model):
     pod = models.ForeignKey(
         Pod, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("pod")
     )
-    message = models.TextField(_("message"), max_length=1000)
+    message = TypedTextField(_("message"), max_length=1000)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

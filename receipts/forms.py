@@ -6,7 +6,7 @@ from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
 
 from mutualaid.money import MoneyField
-from mutualaid.text import clean_typed_text
+from mutualaid.text import TypedFormField
 from pods.models import Cycle
 from receipts.images import clean_screenshot
 from receipts.models import Receipt
@@ -49,7 +49,7 @@ class ReceiptForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("Enter the date you sent it.")},
     )
-    reference = forms.CharField(
+    reference = TypedFormField(
         label=_("Reference"),
         required=False,
         max_length=Receipt._meta.get_field("reference").max_length,
@@ -118,10 +118,6 @@ class ReceiptForm(forms.Form):
             )
         return sent_on
 
-    def clean_reference(self):
-        # Shown beside the amount on the board: no bidi controls (see mutualaid/text.py).
-        return clean_typed_text(self.cleaned_data["reference"])
-
     def clean_screenshot(self):
         upload = self.cleaned_data.get("screenshot")
         if not upload:
@@ -178,7 +174,7 @@ def prefill(query, *, recipients, weeks):
 
 
 class VoidForm(forms.Form):
-    reason = forms.CharField(
+    reason = TypedFormField(
         label=_("Why is it voided?"),
         max_length=Receipt._meta.get_field("void_reason").max_length,
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -6,7 +6,9 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mutualaid.dates import range_constraint
 from mutualaid.money import MONEY
+from mutualaid.text import TypedCharField
 from pods.models import Cycle, Pod
 from recipients.models import PaymentMethod, Recipient
 
@@ -48,7 +50,7 @@ class Receipt(models.Model):
     amount = models.DecimalField(_("amount"), **MONEY)
     method = models.CharField(_("method"), max_length=20, choices=PaymentMethod)
     sent_on = models.DateField(_("sent on"))
-    reference = models.CharField(
+    reference = TypedCharField(
         _("reference"), max_length=120, blank=True, help_text=_("Optional: the app's note or ID.")
     )
     screenshot = models.ImageField(
@@ -74,7 +76,7 @@ class Receipt(models.Model):
         verbose_name=_("voided by"),
         editable=False,
     )
-    void_reason = models.CharField(_("why it was voided"), max_length=300, blank=True)
+    void_reason = TypedCharField(_("why it was voided"), max_length=300, blank=True)
     # Generated when the form is shown and sent back with it: the same form submitted
     # twice (a double tap, a retry on a bad connection) finds the first receipt instead
     # of posting a second one. Empty for receipts made another way (admin, demo data).
@@ -91,6 +93,10 @@ class Receipt(models.Model):
                 condition=Q(amount__gt=0), name="receipts_receipt_amount_positive"
             ),
             models.CheckConstraint(condition=Q(week__gte=1), name="receipts_receipt_week_positive"),
+            range_constraint("sent_on", name="receipts_receipt_sent_on_in_range"),
+            range_constraint(
+                "posted_at", name="receipts_receipt_posted_at_in_range", datetimes=True
+            ),
             models.CheckConstraint(
                 condition=Q(voided_at=None) | (~Q(void_reason="") & Q(voided_by__isnull=False)),
                 name="receipts_receipt_void_has_reason",

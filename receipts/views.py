@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mutualaid.forms import add_service_errors
+from mutualaid.text import format_isolated
 from pods.access import get_pod_for_member
 from pods.models import Membership
 from pods.templatetags.money import format_money
@@ -122,12 +123,14 @@ def _post(request, pod, cycle, form, enrollments, members):
         return redirect("receipts:receipt_detail", slug=pod.slug, pk=receipt.pk)
     messages.success(
         request,
-        _("Posted: %(amount)s to %(recipient)s for week %(week)s. Thank you!")
-        % {
-            "amount": format_money(receipt.amount, pod.currency),
-            "recipient": recipient.display_name,
-            "week": receipt.week,
-        },
+        format_isolated(
+            _("Posted: %(amount)s to %(recipient)s for week %(week)s. Thank you!"),
+            {
+                "amount": format_money(receipt.amount, pod.currency),
+                "recipient": recipient.display_name,
+                "week": receipt.week,
+            },
+        ),
     )
     return redirect("receipts:board", slug=pod.slug)
 

@@ -3,7 +3,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from mutualaid.forms import SubmissionKeyField
-from mutualaid.text import clean_typed_text
+from mutualaid.text import TypedFormField
 from recipients.models import Enrollment, PaymentMethod, Recipient, Referral
 
 NAME_MAX = Referral._meta.get_field("display_name").max_length
@@ -18,7 +18,7 @@ class ReferralForm(forms.Form):
     """Who to refer, and nothing that would make them prove need: a name, at most one way
     to reach them and a short note. Any other field sent along is ignored."""
 
-    display_name = forms.CharField(
+    display_name = TypedFormField(
         label=_("Their name"),
         max_length=NAME_MAX,
         help_text=_("A nickname or first name is fine."),
@@ -28,7 +28,7 @@ class ReferralForm(forms.Form):
             "max_length": _("Keep the name to %(limit_value)d characters at most."),
         },
     )
-    contact = forms.CharField(
+    contact = TypedFormField(
         label=_("How to reach them (optional)"),
         max_length=CONTACT_MAX,
         required=False,
@@ -38,7 +38,7 @@ class ReferralForm(forms.Form):
             "max_length": _("Keep this to %(limit_value)d characters at most."),
         },
     )
-    note = forms.CharField(
+    note = TypedFormField(
         label=_("A short note for the organizers (optional)"),
         max_length=NOTE_MAX,
         required=False,
@@ -53,11 +53,6 @@ class ReferralForm(forms.Form):
     submission_key = SubmissionKeyField()
 
     # Bidi controls out of what others read next to amounts (see mutualaid/text.py).
-    def clean_display_name(self):
-        return clean_typed_text(self.cleaned_data["display_name"])
-
-    def clean_contact(self):
-        return clean_typed_text(self.cleaned_data["contact"])
 
 
 class MoveForm(forms.Form):
@@ -71,7 +66,7 @@ class MoveForm(forms.Form):
             "min_value": _("1 is the first place."),
         },
     )
-    reason = forms.CharField(
+    reason = TypedFormField(
         label=_("Why (kept and shown to the other organizers)"),
         max_length=MOVE_REASON_MAX,
         help_text=_("The waitlist is first come, first served: say why this neighbor moves."),
@@ -87,7 +82,7 @@ class PaymentForm(forms.Form):
     """Where neighbors send the money, and at most one way to reach the recipient."""
 
     payment_method = forms.ChoiceField(label=_("Payment method"), choices=PaymentMethod.choices)
-    payment_handle = forms.CharField(
+    payment_handle = TypedFormField(
         label=_("Payment handle"),
         max_length=HANDLE_MAX,
         required=False,
@@ -95,7 +90,7 @@ class PaymentForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
         error_messages={"max_length": _("Keep the handle to %(limit_value)d characters.")},
     )
-    contact = forms.CharField(
+    contact = TypedFormField(
         label=_("How to reach them (optional)"),
         max_length=CONTACT_MAX,
         required=False,
@@ -105,11 +100,6 @@ class PaymentForm(forms.Form):
     )
 
     # A handle that shows other than it is sends money elsewhere (see mutualaid/text.py).
-    def clean_payment_handle(self):
-        return clean_typed_text(self.cleaned_data["payment_handle"])
-
-    def clean_contact(self):
-        return clean_typed_text(self.cleaned_data["contact"])
 
     def clean(self):
         cleaned_data = super().clean()
@@ -144,7 +134,7 @@ class EnrollForm(PaymentForm):
 class EndForm(forms.Form):
     """Leaving asks nothing: a word for the organizers is welcome, never required."""
 
-    reason = forms.CharField(
+    reason = TypedFormField(
         label=_("A word for the organizers (optional)"),
         max_length=END_REASON_MAX,
         required=False,

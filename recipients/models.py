@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mutualaid.dates import NoLaterThan, range_constraint
+from mutualaid.text import TypedCharField
 from pods.models import Cycle, Pod, hash_token
 
 
@@ -34,19 +35,19 @@ class Recipient(models.Model):
     pod = models.ForeignKey(
         Pod, on_delete=models.CASCADE, related_name="recipients", verbose_name=_("pod")
     )
-    display_name = models.CharField(
+    display_name = TypedCharField(
         _("display name"), max_length=80, help_text=_("A nickname is fine.")
     )
     payment_method = models.CharField(
         _("payment method"), max_length=20, choices=PaymentMethod, default=PaymentMethod.CASH_APP
     )
-    payment_handle = models.CharField(
+    payment_handle = TypedCharField(
         _("payment handle"),
         max_length=120,
         blank=True,
         help_text=_("Shown only to organizers and to members assigned to pay this person."),
     )
-    contact = models.CharField(
+    contact = TypedCharField(
         _("how to reach them"),
         max_length=200,
         blank=True,
@@ -143,7 +144,7 @@ class Enrollment(models.Model):
     last_week = models.PositiveSmallIntegerField(_("last week"), validators=[MinValueValidator(1)])
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.ACTIVE)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True, validators=[NoLaterThan(1)])
-    end_reason = models.CharField(
+    end_reason = TypedCharField(
         _("why it ended"),
         max_length=200,
         blank=True,
@@ -287,11 +288,11 @@ class Referral(models.Model):
         related_name="referrals",
         verbose_name=_("referred by"),
     )
-    display_name = models.CharField(
+    display_name = TypedCharField(
         _("display name"), max_length=80, help_text=_("A nickname is fine.")
     )
-    contact = models.CharField(_("how to reach them"), max_length=200, blank=True)
-    note = models.CharField(_("note for the organizers"), max_length=500, blank=True)
+    contact = TypedCharField(_("how to reach them"), max_length=200, blank=True)
+    note = TypedCharField(_("note for the organizers"), max_length=500, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.WAITING)
     recipient = models.OneToOneField(
         Recipient,
@@ -357,7 +358,7 @@ class ReferralMove(models.Model):
     )
     from_position = models.PositiveIntegerField(_("from place"))
     to_position = models.PositiveIntegerField(_("to place"))
-    reason = models.CharField(_("reason"), max_length=300)
+    reason = TypedCharField(_("reason"), max_length=300)
     created_at = models.DateTimeField(_("moved"), auto_now_add=True)
 
     class Meta:

@@ -6,11 +6,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from mutualaid.forms import Submission, add_service_errors
+from mutualaid.text import format_isolated
 from pods.access import get_pod_for_member, get_pod_for_organizer
 from recipients import services
 from recipients.forms import EndForm, EnrollForm, MoveForm, PaymentForm, ReferralForm
@@ -45,8 +47,10 @@ def refer(request, slug):
                 return _referred_already(request, pod, referral)
             messages.success(
                 request,
-                _("Thank you. %(name)s is on the waitlist; an organizer will be in touch.")
-                % {"name": referral.display_name},
+                format_isolated(
+                    _("Thank you. %(name)s is on the waitlist; an organizer will be in touch."),
+                    {"name": referral.display_name},
+                ),
             )
             return redirect("recipients:refer", slug=pod.slug)
     else:
@@ -68,8 +72,10 @@ def _referred_already(request, pod, referral):
     # The same form sent twice: the neighbor keeps the one place in the queue.
     messages.info(
         request,
-        _("You already referred %(name)s: see below what became of them.")
-        % {"name": referral.display_name},
+        format_isolated(
+            _("You already referred %(name)s: see below what became of them."),
+            {"name": referral.display_name},
+        ),
     )
     return redirect("recipients:refer", slug=pod.slug)
 
@@ -174,12 +180,14 @@ def referral_move(request, slug, pk):
         else:
             messages.success(
                 request,
-                _("%(name)s moved from place %(from)s to place %(to)s. The reason is kept.")
-                % {
-                    "name": referral.display_name,
-                    "from": move.from_position,
-                    "to": move.to_position,
-                },
+                format_isolated(
+                    _("%(name)s moved from place %(from)s to place %(to)s. The reason is kept."),
+                    {
+                        "name": referral.display_name,
+                        "from": move.from_position,
+                        "to": move.to_position,
+                    },
+                ),
             )
             return redirect("recipients:waitlist", slug=pod.slug)
     return _referral_page(request, pod, referral, move_form=form, status=400)
@@ -195,12 +203,17 @@ def referral_withdraw(request, slug, pk):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("recipients:referral", slug=pod.slug, pk=referral.pk)
-    messages.success(request, _("%(name)s is off the waitlist.") % {"name": referral.display_name})
+    messages.success(
+        request,
+        format_isolated(_("%(name)s is off the waitlist."), {"name": referral.display_name}),
+    )
     if handed_to is not None:
         messages.info(
             request,
-            _("The slot kept for them is now offered to %(name)s.")
-            % {"name": handed_to.display_name},
+            format_isolated(
+                _("The slot kept for them is now offered to %(name)s."),
+                {"name": handed_to.display_name},
+            ),
         )
     return redirect("recipients:waitlist", slug=pod.slug)
 
@@ -344,8 +357,10 @@ def link_revoke(request, slug, pk):
     Recipient.objects.filter(pk=recipient.pk).update(access_token_hash="")
     messages.success(
         request,
-        _("%(name)s's private link no longer works. You can make a new one here.")
-        % {"name": recipient.display_name},
+        format_isolated(
+            _("%(name)s's private link no longer works. You can make a new one here."),
+            {"name": recipient.display_name},
+        ),
     )
     return redirect("recipients:recipient", slug=pod.slug, pk=recipient.pk)
 
@@ -376,21 +391,20 @@ def enrollment_end(request, slug, pk):
 def _ending_message(ending):
     enrollment = ending.enrollment
     if enrollment.last_week >= enrollment.first_week:
-        text = _("%(name)s's support ends after week %(week)s.") % {
-            "name": enrollment.recipient.display_name,
-            "week": enrollment.last_week,
-        }
+        text = format_isolated(
+            _("%(name)s's support ends after week %(week)s."),
+            {"name": enrollment.recipient.display_name, "week": enrollment.last_week},
+        )
     else:
-        text = _("%(name)s's enrollment is ended before it began.") % {
-            "name": enrollment.recipient.display_name
-        }
+        text = format_isolated(
+            _("%(name)s's enrollment is ended before it began."),
+            {"name": enrollment.recipient.display_name},
+        )
     handed_to = ending.handed_to
-    if handed_to is not None and handed_to.recipient_id is not None:
-        text += " " + _("%(name)s takes the slot from next week: give them a payment handle.") % {
-            "name": handed_to.display_name
-        }
-    elif handed_to is not None:
-        text += " " + _("The slot is offered to %(name)s, next on the waitlist.") % {
-            "name": handed_to.display_name
-        }
-    return text
+    if handed_to is None:
+        return text
+    if handed_to.recipient_id is not None:
+        then = _("%(name)s takes the slot from next week: give them a payment handle.")
+    else:
+        then = _("The slot is offered to %(name)s, next on the waitlist.")
+    return format_html("{} {}", text, format_isolated(then, {"name": handed_to.display_name}))

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -154,10 +155,24 @@ def test_the_check_finds_a_bare_name():
     assert bare(f'<html dir="ltr"><p>{evil("Dana")}</p></html>', evil("Dana"))
 
 
+def write_past_the_cleaning(obj, **values):
+    """Store `values` on `obj`'s row as data from before the cleaning existed: by SQL,
+    since every save, update and query through the models now cleans typed text."""
+    meta = type(obj)._meta
+    columns = ", ".join(
+        f"{connection.ops.quote_name(meta.get_field(name).column)} = %s" for name in values
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {connection.ops.quote_name(meta.db_table)} SET {columns} WHERE id = %s",
+            [*values.values(), obj.pk],
+        )
+
+
 @pytest.fixture
 def typed(pod, cycle, organizer, donor, recipient, enrollment, recipient_link):
-    """Every kind of typed text, with bidi controls, as old data or the admin could hold
-    it (written straight to the database, past the forms' cleaning)."""
+    """Every kind of typed text, with bidi controls, as data from before the cleaning
+    could hold it (written straight to the database)."""
     texts = {
         "organizer": evil("Olive"),
         "donor": evil("Dana"),
@@ -169,11 +184,9 @@ def typed(pod, cycle, organizer, donor, recipient, enrollment, recipient_link):
         "contact": evil("555"),
         "alert": evil("scam"),
     }
-    organizer.display_name = texts["organizer"]
-    organizer.save()
-    donor.display_name = texts["donor"]
-    donor.save()
-    Recipient.objects.filter(pk=recipient.pk).update(display_name=texts["recipient"])
+    write_past_the_cleaning(organizer, display_name=texts["organizer"])
+    write_past_the_cleaning(donor, display_name=texts["donor"])
+    write_past_the_cleaning(recipient, display_name=texts["recipient"])
     fields = {
         "pod": pod,
         "cycle": cycle,
@@ -184,22 +197,22 @@ def typed(pod, cycle, organizer, donor, recipient, enrollment, recipient_link):
         "method": "cashapp",
         "sent_on": cycle.starts_on,
     }
-    receipt = Receipt.objects.create(**fields, posted_by=organizer, reference=texts["reference"])
+    receipt = Receipt.objects.create(**fields, posted_by=organizer)
+    write_past_the_cleaning(receipt, reference=texts["reference"])
     voided = Receipt.objects.create(**fields, posted_by=donor)
-    voided.void(by=organizer, reason=texts["void"])
-    referral = Referral.objects.create(
-        pod=pod,
-        referred_by=donor,
-        display_name=texts["referral"],
-        note=texts["note"],
-        contact=texts["contact"],
+    voided.void(by=organizer, reason="wrong")
+    write_past_the_cleaning(voided, void_reason=texts["void"])
+    referral = Referral.objects.create(pod=pod, referred_by=donor, display_name="Nia")
+    write_past_the_cleaning(
+        referral, display_name=texts["referral"], note=texts["note"], contact=texts["contact"]
     )
-    Alert.objects.create(
+    alert = Alert.objects.create(
         pod=pod,
-        message=texts["alert"],
+        message="scam",
         created_by=organizer,
         expires_at=timezone.now() + datetime.timedelta(days=2),
     )
+    write_past_the_cleaning(alert, message=texts["alert"])
     invitation = Invitation(
         pod=pod, created_by=organizer, expires_at=timezone.now() + datetime.timedelta(days=1)
     )
@@ -370,3 +383,85 @@ def test_templates_isolate_person_typed_text():
             if found not in ALREADY_ISOLATED:
                 problems.append(f"{path.relative_to(root)}: {found}")
     assert not problems, "Isolate with |bdi:\n" + "\n".join(problems)
+
+
+# Cleaning at the model: whatever path writes the text (the admin, a service, a script).
+
+
+def test_typed_text_is_cleaned_on_every_save_and_update(pod):
+    recipient = Recipient.objects.create(
+        pod=pod, display_name=evil("Ana"), payment_method="cashapp", payment_handle=evil("$a")
+    )
+    recipient.refresh_from_db()
+    assert recipient.display_name == "Ana 00.005$ diap"
+    assert recipient.payment_handle == "$a 00.005$ diap"
+    Recipient.objects.filter(pk=recipient.pk).update(contact=f"555{RLO}-0100")
+    recipient.refresh_from_db()
+    assert recipient.contact == "555-0100"
+
+
+def test_a_handle_edited_in_the_admin_is_cleaned(client, organizer, pod, recipient):
+    client.force_login(organizer)
+    response = client.post(
+        reverse("admin:recipients_recipient_change", args=[recipient.pk]),
+        {
+            "pod": pod.pk,
+            "display_name": f"{RLO}Rosa",
+            "payment_method": "cashapp",
+            "payment_handle": f"$rosa{RLO}",
+            "contact": "",
+        },
+    )
+    assert response.status_code == 302, response.text
+    recipient.refresh_from_db()
+    assert (recipient.display_name, recipient.payment_handle) == ("Rosa", "$rosa")
+
+
+def test_a_name_of_nothing_but_controls_is_an_empty_name_in_the_admin(
+    client, organizer, pod, recipient
+):
+    client.force_login(organizer)
+    response = client.post(
+        reverse("admin:recipients_recipient_change", args=[recipient.pk]),
+        {"pod": pod.pk, "display_name": RLO * 3, "payment_method": "cashapp"},
+    )
+    assert response.status_code == 200
+    assert "This field is required." in response.text
+    recipient.refresh_from_db()
+    assert recipient.display_name == "Rosa"
+
+
+def test_an_alert_typed_in_the_app_is_cleaned(client, organizer, pod):
+    client.force_login(organizer)
+    response = client.post(
+        reverse("pods:alerts", args=[pod.slug]),
+        {"message": evil("Scam"), "expires_at": "", "submission_key": str(uuid.uuid4())},
+    )
+    assert response.status_code == 302
+    assert Alert.objects.get().message == "Scam 00.005$ diap"
+
+
+# Flash messages that name someone isolate the name.
+
+
+def test_a_flash_message_isolates_the_name_it_shows(client, donor, pod, cycle):
+    client.force_login(donor)
+    referral = Referral.objects.create(pod=pod, referred_by=donor, display_name="Nia")
+    write_past_the_cleaning(referral, display_name=evil("Nia"))
+    key = str(uuid.uuid4())
+    Referral.objects.filter(pk=referral.pk).update(submission_key=key)
+    # The same form sent again finds the first referral and names it.
+    response = client.post(
+        reverse("recipients:refer", args=[pod.slug]),
+        {"display_name": "Nia", "submission_key": key},
+        follow=True,
+    )
+    assert f"You already referred <bdi>{evil('Nia')}</bdi>" in response.text
+    assert not bare(response.text, evil("Nia"))
+
+
+def test_a_flash_message_escapes_what_it_isolates():
+    from mutualaid.text import format_isolated
+
+    html = format_isolated("<b>%(name)s</b> & co", {"name": "<script>"})
+    assert html == "&lt;b&gt;<bdi>&lt;script&gt;</bdi>&lt;/b&gt; &amp; co"

@@ -59,7 +59,7 @@ def test_a_referral_sent_twice_is_one_place_in_the_queue(client, pod, donor):
 
     assert first.status_code == 302
     assert second.redirect_chain == [(refer_url(pod), 302)]
-    assert "You already referred Sam" in second.text
+    assert "You already referred <bdi>Sam</bdi>" in second.text
     referral = Referral.objects.get()
     assert str(referral.submission_key) == data["submission_key"]
     assert list(Referral.objects.filter(pod=pod).waiting()) == [referral]

@@ -24,6 +24,7 @@ import pytest
 from django.conf import settings
 from django.db import DatabaseError, OperationalError, connection
 from django.db.utils import ConnectionHandler
+from django.http import HttpResponse
 from django.urls import path
 
 import mutualaid.urls
@@ -77,10 +78,34 @@ def query_the_unreachable_database(request):
         cursor.execute("SELECT 1")
 
 
+def a_page_that_needs_nothing(request):
+    return HttpResponse("ok")
+
+
+def a_broken_page(request):
+    return HttpResponse(1 / 0)
+
+
+class QueryOnTheWayOut:
+    """A middleware that reaches the database after the view has answered, as the
+    messages and the session do when they save themselves."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        query_the_unreachable_database(request)
+        return response
+
+
 urlpatterns = [
     path("needs-the-database/", query_the_unreachable_database),
+    path("needs-nothing/", a_page_that_needs_nothing),
+    path("broken/", a_broken_page),
     *mutualaid.urls.urlpatterns,
 ]
+handler500 = mutualaid.urls.handler500
 
 
 @pytest.fixture
@@ -123,6 +148,35 @@ def test_a_view_that_cannot_reach_the_database_gives_the_short_503_page(
     page = Page(text)
     assert not csp_problems(page)
     assert not a11y_problems(page)
+
+
+@pytest.mark.django_db
+@pytest.mark.urls(__name__)
+def test_an_outage_met_by_a_middleware_after_the_view_gives_the_503_page_too(
+    client, settings, unreachable
+):
+    # Outside the database middleware's reach: after SessionMiddleware, so that it runs
+    # on the way out once the view has answered.
+    at = settings.MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware")
+    settings.MIDDLEWARE = [
+        *settings.MIDDLEWARE[: at + 1],
+        f"{__name__}.QueryOnTheWayOut",
+        *settings.MIDDLEWARE[at + 1 :],
+    ]
+    client.raise_request_exception = False
+    response = client.get("/needs-nothing/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "60"
+    assert UNAVAILABLE in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.urls(__name__)
+def test_any_other_error_is_still_the_500_page(client):
+    client.raise_request_exception = False
+    response = client.get("/broken/")
+    assert response.status_code == 500
+    assert UNAVAILABLE not in response.content.decode()
 
 
 @pytest.mark.django_db

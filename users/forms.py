@@ -11,7 +11,7 @@ from django.db import transaction
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from mutualaid.text import clean_typed_text
+from mutualaid.text import TypedFormField
 from users.adapter import forget_invitation, invitation_from_session
 
 
@@ -19,7 +19,7 @@ class SignupForm(AllauthSignupForm):
     """allauth's sign-up (email only, no password) that also makes the new person a
     member of the pod whose invitation they followed."""
 
-    display_name = forms.CharField(
+    display_name = TypedFormField(
         label=_("Display name (optional)"),
         max_length=80,
         required=False,
@@ -34,10 +34,6 @@ class SignupForm(AllauthSignupForm):
         # allauth builds the form without the request; its middleware keeps it at hand.
         # The page names the pod the person is about to join.
         self.invitation = invitation_from_session(context.request)
-
-    def clean_display_name(self):
-        # Shown to the pod next to amounts: no bidi controls (see mutualaid/text.py).
-        return clean_typed_text(self.cleaned_data["display_name"])
 
     def signup(self, request, user):
         # allauth's hook, called once the user is saved.
@@ -125,6 +121,3 @@ class ProfileForm(forms.ModelForm):
         model = get_user_model()
         fields = ["display_name", "anonymous_to_recipients"]
         widgets = {"display_name": forms.TextInput(attrs={"autocomplete": "nickname"})}
-
-    def clean_display_name(self):
-        return clean_typed_text(self.cleaned_data["display_name"])

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from mutualaid.text import format_isolated
 from pods.models import Invitation, Membership, hash_token
 from users.adapter import remember_invitation
 from users.forms import ProfileForm
@@ -58,7 +59,9 @@ def join(request, token):
             invitation.accept(request.user)
         except ValidationError:
             return _invalid(request, "unusable")
-        messages.success(request, _("Welcome to %(pod)s.") % {"pod": invitation.pod.name})
+        messages.success(
+            request, format_isolated(_("Welcome to %(pod)s."), {"pod": invitation.pod.name})
+        )
         return redirect("pods:dashboard", slug=invitation.pod.slug)
     return render(
         request,

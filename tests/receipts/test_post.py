@@ -161,7 +161,9 @@ def test_donor_posts_a_receipt_and_lands_on_the_board(
     assert receipt.posted_by == donor
     assert not receipt.screenshot
     assert str(receipt.submission_key) == data["submission_key"]
-    assert "Posted: $175.00 to Rosa for week 6. Thank you!" in response.text
+    assert (
+        "Posted: <bdi>$175.00</bdi> to <bdi>Rosa</bdi> for week <bdi>6</bdi>. Thank you!"
+    ) in response.text
 
 
 def test_donor_cannot_post_in_someone_elses_name(

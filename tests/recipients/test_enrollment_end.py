@@ -72,8 +72,8 @@ def test_organizer_ends_the_enrollment_and_the_slot_is_offered(
     sam.refresh_from_db()
     assert sam.status == Referral.Status.OFFERED
     page = client.get(response.url).text
-    assert "support ends after week 6" in page
-    assert "offered to Sam" in page
+    assert "support ends after week <bdi>6</bdi>" in page
+    assert "offered to <bdi>Sam</bdi>" in page
     assert "Olive ended Rosa's enrollment." in mailoutbox[0].body
     assert (
         "<bdi>Olive</bdi> ended <bdi>Rosa</bdi>'s enrollment." in mailoutbox[0].alternatives[0][0]

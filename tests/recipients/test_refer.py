@@ -55,7 +55,7 @@ def test_any_member_refers_a_neighbor(client, pod, who, request):
         "Evenings are best.",
         Referral.Status.WAITING,
     )
-    assert "Sam is on the waitlist" in client.get(response.url).text
+    assert "<bdi>Sam</bdi> is on the waitlist" in client.get(response.url).text
 
 
 def test_a_name_alone_is_enough(client, donor, pod):

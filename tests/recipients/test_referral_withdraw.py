@@ -54,7 +54,7 @@ def test_organizer_withdraws_a_waiting_referral(client, organizer, pod, cycle, m
     referral.refresh_from_db()
     assert referral.status == Referral.Status.WITHDRAWN
     assert referral.withdrawn_at is not None
-    assert "Sam is off the waitlist." in client.get(response.url).text
+    assert "<bdi>Sam</bdi> is off the waitlist." in client.get(response.url).text
 
 
 def test_a_slot_kept_for_a_withdrawn_offer_goes_to_the_next_one_waiting(
