@@ -148,13 +148,16 @@ def purge(*, now=None, dry_run=False) -> Purge:
 
 def erase_now(recipient: Recipient, *, now=None) -> bool:
     """Erase what the pod knows about `recipient` at once, whatever the window: they
-    asked for it. The same erasure as the daily run's. False if already erased."""
+    asked for it. The same erasure as the daily run's; the screenshot files go once the
+    transaction commits (a rolled-back erasure must keep them). False if already erased."""
     now = now or timezone.now()
-    with translation.override(settings.LANGUAGE_CODE):
-        done = _erase_recipient(recipient.pk, now, due=False)
     own = Q(recipient_id=recipient.pk)
-    _delete_screenshots(own)
-    _erase_texts(own, Q(referral__recipient_id=recipient.pk))
+    with transaction.atomic():
+        with translation.override(settings.LANGUAGE_CODE):
+            done = _erase_recipient(recipient.pk, now, due=False)
+        _erase_texts(own, Q(referral__recipient_id=recipient.pk))
+        # Should the files not go (storage down), the daily run deletes them.
+        transaction.on_commit(lambda: _delete_screenshots(own), robust=True)
     return bool(done)
 
 
@@ -278,7 +281,7 @@ def _rewrite_history(old, new) -> None:
 def _replace_objects(message, replace):
     if isinstance(message, dict):
         return {
-            key: (replace.get(value, value) if key == "object" else _replace_objects(value, replace))
+            key: replace.get(value, value) if key == "object" else _replace_objects(value, replace)
             for key, value in message.items()
         }
     if isinstance(message, list):
