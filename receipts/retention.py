@@ -281,7 +281,9 @@ def _rewrite_history(old, new) -> None:
 def _replace_objects(message, replace):
     if isinstance(message, dict):
         return {
-            key: replace.get(value, value) if key == "object" else _replace_objects(value, replace)
+            key: replace.get(value, value)
+            if key == "object" and isinstance(value, str)
+            else _replace_objects(value, replace)
             for key, value in message.items()
         }
     if isinstance(message, list):
