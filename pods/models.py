@@ -81,6 +81,15 @@ class Pod(models.Model):
         default=False,
         help_text=_("Otherwise an organizer confirms each hand-off."),
     )
+    organizer_contact = models.CharField(
+        _("how recipients reach the organizers"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "One line shown on every recipient's private page: a phone number, an email "
+            "or a message handle."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = PodQuerySet.as_manager()

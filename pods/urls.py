@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pods import alerts, invitations, views
+from pods import alerts, invitations, settings_page, views
 
 app_name = "pods"
 
@@ -17,6 +17,7 @@ urlpatterns = [
         name="invitation_revoke",
     ),
     path("<slug:slug>/alerts/", alerts.alert_list, name="alerts"),
+    path("<slug:slug>/settings/", settings_page.pod_settings, name="settings"),
     path(
         "<slug:slug>/alerts/<int:pk>/take-down/",
         alerts.alert_take_down,

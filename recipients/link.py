@@ -20,6 +20,7 @@ import ipaddress
 import logging
 
 from allauth.account.adapter import get_adapter
+from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -31,7 +32,7 @@ from django.views.defaults import page_not_found
 from pods.models import hash_token
 from recipients import services
 from recipients.forms import EndForm
-from recipients.models import Enrollment, Recipient
+from recipients.models import Enrollment, Recipient, Referral
 
 LINK_MISSES_ALLOWED = 20
 LINK_MISS_WINDOW = 10 * 60
@@ -124,15 +125,19 @@ def recipient_link_view(view):
 @recipient_link_view
 def link(request, recipient):
     """The pod's name, the recipient's schedule, the receipts sent to them (confirm each
-    one's arrival) and a way to leave. No one's payment handle but their own."""
+    one's arrival), a way to leave, and all that the pod knows about them. No one's
+    payment handle but their own."""
     enrollments = list(
         recipient.enrollments.select_related("cycle").order_by("-cycle__number", "-first_week")
     )
-    receipts = list(
-        recipient.receipts.live()
-        .select_related("payer", "cycle")
-        .order_by("-sent_on", "-posted_at", "-pk")
+    # Voided ones too, in the same query: the pod keeps them, and this page says so.
+    every_receipt = list(
+        recipient.receipts.select_related("payer", "cycle").order_by(
+            "-sent_on", "-posted_at", "-pk"
+        )
     )
+    receipts = [r for r in every_receipt if not r.is_void]
+    referral = Referral.objects.filter(recipient=recipient).prefetch_related("moves").first()
     current = services.current_enrollment(recipient)
     latest = enrollments[0] if enrollments else None
     # The latest cycle's receipts up front; years of older ones fold away below them.
@@ -152,8 +157,11 @@ def link(request, recipient):
             "left": left,
             "left_until": left.cycle.week_ends_on(left.last_week) if left else None,
             "receipts": receipts,
+            "voided": [r for r in every_receipt if r.is_void],
             "recent": recent,
             "earlier": earlier,
+            "referral": referral,
+            "retention_days": settings.RECIPIENT_RETENTION_DAYS,
         },
     )
 
@@ -186,6 +194,29 @@ def leave(request, recipient):
             "token": request.recipient_token,
             "enrollment": enrollment,
             "form": form,
+            "retention_days": settings.RECIPIENT_RETENTION_DAYS,
         },
         status=400 if form.is_bound else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@recipient_link_view
+def erase(request, recipient):
+    """ "Erase what the pod knows about me now", then a confirmation of its own. For
+    someone still supported it is leaving too. Afterwards this address opens nothing, so
+    the answer is a page of its own, naming nobody."""
+    if request.method == "POST":
+        services.leave_and_erase(recipient=recipient)
+        return render(request, "recipients/link_erased.html", {"pod": recipient.pod})
+    return render(
+        request,
+        "recipients/link_erase.html",
+        {
+            "recipient": recipient,
+            "pod": recipient.pod,
+            "token": request.recipient_token,
+            "enrollment": services.current_enrollment(recipient),
+            "retention_days": settings.RECIPIENT_RETENTION_DAYS,
+        },
     )

@@ -224,3 +224,21 @@ def test_a_second_tap_changes_nothing_and_sends_nothing(
     tia.refresh_from_db()
     assert tia.status == Referral.Status.WAITING
     assert len(mailoutbox) == 1
+
+
+def test_leaving_offers_erasing_now_as_a_choice_of_its_own(client, recipient_link, enrollment):
+    page = client.get(url(recipient_link))
+    erase = reverse("recipients:erase", args=[recipient_link])
+    assert f'href="{erase}"' in page.text
+    # Following it asks again, and changes nothing yet.
+    confirm = client.get(erase)
+    assert "Yes, take me off and erase it now" in confirm.text
+    enrollment.refresh_from_db()
+    assert enrollment.status == "active"
+    assert enrollment.recipient.erased_at is None
+
+
+def test_erasing_a_wrong_secret_gets_404_and_nothing_is_erased(client, recipient, enrollment):
+    assert client.post(reverse("recipients:erase", args=["wrong"])).status_code == 404
+    recipient.refresh_from_db()
+    assert recipient.erased_at is None

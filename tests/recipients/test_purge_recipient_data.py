@@ -117,7 +117,7 @@ def test_a_former_recipients_data_is_erased_and_the_money_history_stays(
     # The private link is dead, and the output holds counts only.
     assert client.get(reverse("recipients:link", args=[recipient_link])).status_code == 404
     assert output.startswith(
-        "Erased 1 former recipient(s), 0 withdrawn referral(s) and 1 receipt screenshot(s)"
+        "Erased 1 former recipient(s), 0 withdrawn referral(s), 1 receipt screenshot(s)"
     )
     for personal in ("Rosa", "$rosa", "555-0100", "Found work"):
         assert personal not in output
@@ -131,13 +131,13 @@ def test_a_second_run_changes_nothing(former, make_referral):
     output = run()
 
     assert snapshot() == before
-    assert output.startswith("Erased 0 former recipient(s), 0 withdrawn referral(s) and 0")
+    assert output.startswith("Erased 0 former recipient(s), 0 withdrawn referral(s), 0")
 
 
 def test_dry_run_counts_and_changes_nothing(former):
     before = snapshot()
     output = run("--dry-run")
-    assert output.startswith("Would erase 1 former recipient(s), 0 withdrawn referral(s) and 1")
+    assert output.startswith("Would erase 1 former recipient(s), 0 withdrawn referral(s), 1")
     assert snapshot() == before
 
 
@@ -251,4 +251,4 @@ def test_a_screenshot_posted_after_the_erasure_is_deleted_on_the_next_run(former
     late.refresh_from_db()
     assert late.screenshot.name == ""
     assert not default_storage.exists(name)
-    assert "0 former recipient(s), 0 withdrawn referral(s) and 1 receipt screenshot(s)" in output
+    assert "0 former recipient(s), 0 withdrawn referral(s), 1 receipt screenshot(s)" in output

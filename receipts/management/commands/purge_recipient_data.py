@@ -7,9 +7,9 @@ from receipts.retention import purge
 class Command(BaseCommand):
     help = (
         "Erase what the pods knew about former recipients and withdrawn referrals once "
-        "RECIPIENT_RETENTION_DAYS have passed: handles, contacts, notes, private links and "
-        "receipt screenshots. Names become anonymous labels; amounts and dates stay. "
-        "Safe to run daily: a second run changes nothing."
+        "RECIPIENT_RETENTION_DAYS have passed: names, handles, contacts, notes, reasons, "
+        "receipt references and screenshots, private links. Names become anonymous labels; "
+        "amounts and dates stay. Safe to run daily: a second run changes nothing."
     )
 
     def add_arguments(self, parser):
@@ -23,6 +23,7 @@ class Command(BaseCommand):
         # Counts only: the output of a daily job ends up in logs.
         self.stdout.write(
             f"{verb} {done.recipients} former recipient(s), {done.referrals} withdrawn "
-            f"referral(s) and {done.screenshots} receipt screenshot(s) "
+            f"referral(s), {done.screenshots} receipt screenshot(s) and the words of "
+            f"{done.texts} row(s) about them "
             f"(retention: {settings.RECIPIENT_RETENTION_DAYS} days)."
         )
