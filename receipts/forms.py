@@ -146,7 +146,7 @@ class ReceiptForm(forms.Form):
 
 
 def prefill(query, *, recipients, weeks):
-    """Initial values from the "this week" page's link (?recipient=&week=&amount=).
+    """Initial values from the "this week" page's link (?recipient=&week=&amount=&method=).
     Anything that is not a valid choice or amount is left out, never an error."""
     initial = {}
     try:
@@ -157,6 +157,8 @@ def prefill(query, *, recipients, weeks):
         initial["recipient"] = recipient_id
         # Most pay with the method the recipient asked for.
         initial["method"] = recipients[recipient_id].payment_method
+    if query.get("method") in PaymentMethod.values:
+        initial["method"] = query["method"]
     try:
         week = int(query.get("week", ""))
     except ValueError:

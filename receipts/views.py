@@ -19,7 +19,7 @@ from receipts import services
 from receipts.admin import receipts_csv_response
 from receipts.forms import BoardFilterForm, ReceiptForm, VoidForm, prefill
 from receipts.images import content_type_for
-from receipts.models import Receipt
+from receipts.models import Receipt, StagedScreenshot
 
 PER_PAGE = 50
 
@@ -58,6 +58,11 @@ def receipt_create(request, slug):
         "payers": payers,
     }
 
+    # A screenshot shared from the phone's share sheet (pledges.views.share_target),
+    # waiting to be attached: only its owner's, and only by this CSRF-checked form.
+    staged = _staged(request, request.POST if request.method == "POST" else request.GET)
+    context["staged"] = staged
+
     if request.method == "POST":
         key = _as_uuid(request.POST.get("submission_key"))
         existing = Receipt.objects.filter(submission_key=key).first() if key else None
@@ -74,8 +79,12 @@ def receipt_create(request, slug):
             data["submission_key"] = str(uuid.uuid4())
         form = ReceiptForm(data, request.FILES, **form_kwargs)
         if form.is_valid() and not stale:
+            if staged is not None and not form.cleaned_data["screenshot"]:
+                form.cleaned_data["screenshot"] = staged.as_clean_image()
             response = _post(request, pod, cycle, form, enrollments, members)
             if response is not None:
+                if staged is not None:
+                    staged.discard()
                 return response
         elif stale:
             form.add_error(None, _("This form is out of date. Check the details and post again."))
@@ -130,6 +139,34 @@ def _post(request, pod, cycle, form, enrollments, members):
         },
     )
     return redirect("receipts:board", slug=pod.slug)
+
+
+def _staged(request, data):
+    try:
+        pk = int(data.get("staged", ""))
+    except ValueError:
+        return None
+    return StagedScreenshot.objects.filter(owner=request.user, pk=pk).first()
+
+
+@login_required
+@require_GET
+def staged_screenshot(request, slug, pk):
+    """A shared screenshot waiting to be posted, for its owner's eyes only."""
+    get_pod_for_member(request, slug)
+    staged = get_object_or_404(StagedScreenshot, owner=request.user, pk=pk)
+    content_type = content_type_for(staged.image.name)
+    if content_type is None:
+        raise Http404(_("No such screenshot."))
+    try:
+        file = staged.image.open("rb")
+    except FileNotFoundError as error:
+        raise Http404(_("No such screenshot.")) from error
+    response = FileResponse(file, content_type=content_type)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
 
 
 def _as_uuid(value):

@@ -59,7 +59,8 @@ def join(request, token):
         except ValidationError:
             return _invalid(request, "unusable")
         messages.success(request, _("Welcome to %(pod)s.") % {"pod": invitation.pod.name})
-        return redirect("pods:dashboard", slug=invitation.pod.slug)
+        # Straight to what a new member does first: set a weekly pledge.
+        return redirect("pods:pledge", slug=invitation.pod.slug)
     return render(
         request,
         "users/join.html",
