@@ -21,7 +21,7 @@ from pledges.forms import PlanFormSet, PledgeForm
 from pledges.models import Pledge
 from pods.access import get_pod_for_member, get_pod_for_organizer
 from pods.models import Membership
-from pods.views import public_name
+from pods.views import member_names, public_name
 from receipts.images import clean_screenshot
 from receipts.models import Receipt, StagedScreenshot
 from recipients.payment import pay_link
@@ -259,6 +259,8 @@ def _whole_plan(cycle, week, owed, now):
     what is still owed on each) and shortfall, in slot order (the order they are funded
     in when pledges fall short)."""
     rows = {}
+    # Former members too, so that marks telling same names apart match the board's.
+    names = member_names(Membership.objects.filter(pod_id=cycle.pod_id).select_related("user"))
     for enrollment in cycle.enrollments.in_week(week).in_slot_order().select_related("recipient"):
         rows[enrollment.recipient_id] = RecipientRow(recipient=enrollment.recipient)
     for line in owed:
@@ -275,7 +277,7 @@ def _whole_plan(cycle, week, owed, now):
                 handle_warning=False,
                 posted=line.sent,
                 outstanding=line.owed,
-                payer_name=public_name(assignment.payer),
+                payer_name=names.get(assignment.payer_id) or public_name(assignment.payer),
             )
         )
     for row in rows.values():

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from mutualaid.money import MoneyField
 from mutualaid.text import clean_typed_text
 from pods.models import Cycle
+from pods.views import distinct_names
 from receipts.images import clean_screenshot
 from receipts.models import Receipt
 from recipients.models import PaymentMethod
@@ -82,10 +83,10 @@ class ReceiptForm(forms.Form):
         self.cycle = cycle
         self.today = today
         self.enrollments = {e.recipient_id: e for e in enrollments}
-        self.fields["recipient"].choices = [("", _("Choose…"))] + [
-            (e.recipient_id, e.recipient.display_name)
-            for e in sorted(enrollments, key=lambda e: e.recipient.display_name.casefold())
-        ]
+        names = distinct_names([(e.recipient_id, e.recipient.display_name) for e in enrollments])
+        self.fields["recipient"].choices = [("", _("Choose…"))] + sorted(
+            names.items(), key=lambda choice: choice[1].casefold()
+        )
         self.fields["week"].choices = [
             (
                 week,

@@ -14,7 +14,7 @@ from mutualaid.forms import add_service_errors
 from pods.access import get_pod_for_member
 from pods.models import Membership
 from pods.templatetags.money import format_money
-from pods.views import public_name
+from pods.views import distinct_names, member_names, public_name
 from receipts import services
 from receipts.admin import receipts_csv_response
 from receipts.forms import BoardFilterForm, ReceiptForm, VoidForm, prefill
@@ -273,7 +273,7 @@ def board(request, slug):
     state = _board_state(request, pod)
     if state is None:
         return render(request, "receipts/board.html", context)
-    cycle, enrollments, form, receipts = state
+    cycle, enrollments, form, receipts, names = state
     today = pod.today()
     page = Paginator(
         receipts.select_related("recipient", "payer", "posted_by", "voided_by").order_by(
@@ -282,7 +282,7 @@ def board(request, slug):
         PER_PAGE,
     ).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
-    _name_people(page.object_list)
+    _name_people(page.object_list, names)
     # The download is what the board shows: the same filters, every page.
     query = request.GET.copy()
     query.pop("page", None)
@@ -308,9 +308,12 @@ def export(request, slug):
     state = _board_state(request, pod)
     if state is None:
         raise Http404(_("This pod has no cycle yet."))
-    cycle, _enrollments, _form, receipts = state
+    cycle, _enrollments, _form, receipts, (members, recipients) = state
     return receipts_csv_response(
-        receipts, f"{pod.slug}-cycle-{cycle.number}-receipts.csv", person=public_name
+        receipts,
+        f"{pod.slug}-cycle-{cycle.number}-receipts.csv",
+        person=lambda user: members.get(user.pk) or public_name(user),
+        recipient_name=lambda recipient: recipients.get(recipient.pk) or str(recipient),
     )
 
 
@@ -332,8 +335,10 @@ def _board_state(request, pod):
     )
     # Former members too: their receipts stay on the board.
     members = Membership.objects.filter(pod=pod).select_related("user")
-    payers = sorted(
-        ((m.user_id, public_name(m.user)) for m in members), key=lambda p: p[1].casefold()
+    names = member_names(members)
+    payers = sorted(names.items(), key=lambda p: p[1].casefold())
+    recipient_names = distinct_names(
+        [(e.recipient_id, e.recipient.display_name) for e in enrollments]
     )
     data = request.GET.copy()
     data["cycle"] = cycle.number
@@ -341,7 +346,7 @@ def _board_state(request, pod):
         data,
         cycles=cycles,
         cycle=cycle,
-        recipients=[(e.recipient_id, e.recipient.display_name) for e in enrollments],
+        recipients=list(recipient_names.items()),
         payers=payers,
     )
     receipts = services.filtered_receipts(
@@ -350,12 +355,19 @@ def _board_state(request, pod):
         recipient_id=form.value("recipient"),
         payer_id=form.value("payer"),
     )
-    return cycle, enrollments, form, receipts
+    return cycle, enrollments, form, receipts, (names, recipient_names)
 
 
-def _name_people(receipts):
-    """Members see each other by display name, never by email address."""
+def _name_people(receipts, names=None):
+    """Members see each other by display name, never by email address; `names` (member
+    and recipient names told apart, see pods.views.distinct_names) where two share one."""
+    members, recipients = names or ({}, {})
+
+    def name(user):
+        return members.get(user.pk) or public_name(user)
+
     for receipt in receipts:
-        receipt.payer_name = public_name(receipt.payer)
-        receipt.poster_name = public_name(receipt.posted_by)
-        receipt.voider_name = public_name(receipt.voided_by) if receipt.voided_by else ""
+        receipt.payer_name = name(receipt.payer)
+        receipt.poster_name = name(receipt.posted_by)
+        receipt.voider_name = name(receipt.voided_by) if receipt.voided_by else ""
+        receipt.recipient_name = recipients.get(receipt.recipient_id) or str(receipt.recipient)

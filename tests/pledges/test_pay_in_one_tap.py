@@ -430,3 +430,57 @@ def test_the_demo_pods_handles_fit_their_methods():
     from pledges.management.commands.seed_demo import RECIPIENTS
 
     assert [story.name for story in RECIPIENTS if handle_problem(story.method, story.handle)] == []
+
+
+# Names told apart.
+
+
+def test_same_names_get_a_mark_in_the_board_filter_list_and_export(
+    client, pod, cycle, recipient, enrollment, make_user
+):
+    from pods.views import distinct_names
+
+    assert distinct_names([(7, "Abby B."), (3, "abby b."), (5, "Ade")]) == {
+        3: "abby b. (1)",
+        7: "Abby B. (2)",
+        5: "Ade",
+    }
+    abbies = []
+    for email in ("abby1@example.org", "abby2@example.org"):
+        user = make_user(email, display_name="Abby B.")
+        Membership.objects.create(pod=pod, user=user)
+        abbies.append(user)
+        Receipt.objects.create(
+            pod=pod,
+            cycle=cycle,
+            week=WEEK,
+            recipient=recipient,
+            payer=user,
+            amount=Decimal("10.00"),
+            method="cashapp",
+            sent_on=pod.today(),
+            posted_by=user,
+        )
+    client.force_login(abbies[0])
+    response = client.get(reverse("receipts:board", args=[pod.slug]))
+    payers = dict(response.context["form"].fields["payer"].choices)
+    assert payers[abbies[0].pk] == "Abby B. (1)"
+    assert payers[abbies[1].pk] == "Abby B. (2)"
+    assert "Abby B. (2)" in response.text
+    export = client.get(reverse("receipts:export", args=[pod.slug])).content.decode()
+    assert "Abby B. (1)" in export and "Abby B. (2)" in export
+
+
+def test_same_recipient_names_are_told_apart_in_the_receipt_form(
+    client, pod, cycle, recipient, enrollment, donor
+):
+    from recipients.models import Recipient
+    from recipients.services import enroll
+
+    other = Recipient.objects.create(pod=pod, display_name="Rosa", payment_method="cash")
+    enroll(recipient=other, cycle=cycle)
+    client.force_login(donor)
+    form = client.get(reverse("receipts:receipt_create", args=[pod.slug])).context["form"]
+    choices = dict(form.fields["recipient"].choices)
+    assert choices[recipient.pk] == "Rosa (1)"
+    assert choices[other.pk] == "Rosa (2)"
