@@ -2,8 +2,9 @@ from django.contrib import admin
 from django.urls import include, path
 
 import pledges.urls
+import pledges.views
 import pods.urls
-from mutualaid import health
+from mutualaid import health, pwa
 from pods import views as pod_views
 
 # An outage met outside a view (in a middleware) gets the 503 page too.
@@ -19,6 +20,9 @@ urlpatterns = [
     path("", include("recipients.urls")),
     path("", include("users.urls")),
     # For the load balancer: the process is up; the process can serve (the database answers).
+    # Installing the app, and a screenshot shared to it from a phone's share sheet.
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("share/", pledges.views.share_target, name="share_target"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]

@@ -131,3 +131,32 @@ class Assignment(models.Model):
             "recipient": self.recipient,
             "amount": self.amount,
         }
+
+
+class PlanView(models.Model):
+    """A payer opened "This week" for this week of the cycle: from then on, a change to
+    their lines of it is mailed to them (they may have acted on what they saw)."""
+
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.CASCADE, related_name="plan_views", verbose_name=_("cycle")
+    )
+    week = models.PositiveSmallIntegerField(_("week"), validators=[MinValueValidator(1)])
+    payer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="plan_views",
+        verbose_name=_("payer"),
+    )
+    seen_at = models.DateTimeField(_("first seen"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("plan seen by a payer")
+        verbose_name_plural = _("plans seen by payers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cycle", "week", "payer"], name="pledges_planview_once_per_week"
+            ),
+        ]
+
+    def __str__(self):
+        return _("Week %(week)s seen by %(payer)s") % {"week": self.week, "payer": self.payer}

@@ -37,8 +37,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mutualaid.mail import render_email, send_on_commit
-from pledges.models import Assignment, Pledge
+from mutualaid.mail import render_email, send_on_commit, send_templated
+from pledges.models import Assignment, PlanView, Pledge
 from pledges.planning import plan_week
 from pods.models import Cycle, Membership
 from receipts.models import Receipt
@@ -286,6 +286,7 @@ def replan(*, cycle: Cycle, from_week: int) -> None:
         stale.delete()
         for week in sorted(old):
             _build_plan(cycle, week, previous=old[week])
+            notify_line_changes(cycle=cycle, week=week, before=old[week])
 
 
 def can_see_handle(
@@ -362,12 +363,67 @@ def set_week_plan(*, cycle: Cycle, week: int, lines, correcting_started: bool = 
                 _("Nobody can be planned more than %(amount)s a week.")
                 % {"amount": cycle.weekly_amount}
             )
-        cycle.assignments.filter(week=week).delete()
+        stale = cycle.assignments.filter(week=week)
+        before = list(stale.values_list("payer_id", "recipient_id", "amount"))
+        stale.delete()
         Assignment.objects.bulk_create(
             Assignment(
                 cycle=cycle, week=week, payer_id=payer_id, recipient_id=recipient_id, amount=amount
             )
             for payer_id, recipient_id, amount in lines
+        )
+        notify_line_changes(cycle=cycle, week=week, before=before)
+
+
+def saw_week(*, cycle: Cycle, week: int, payer) -> None:
+    """Remember that `payer` has seen their lines of `week` ("This week" calls it)."""
+    # One query: the first view is kept, a later one changes nothing.
+    PlanView.objects.bulk_create(
+        [PlanView(cycle=cycle, week=week, payer=payer)], ignore_conflicts=True
+    )
+
+
+def notify_line_changes(*, cycle: Cycle, week: int, before) -> None:
+    """After the plan of `week` changed (`before`: its old (payer id, recipient id,
+    amount) lines), email each payer who had already seen that week and whose own lines
+    are not what they were: they may be about to send the old amount to the old person."""
+    after = list(
+        cycle.assignments.filter(week=week).values_list("payer_id", "recipient_id", "amount")
+    )
+
+    def by_payer(lines):
+        mine = defaultdict(set)
+        for payer_id, recipient_id, amount in lines:
+            mine[payer_id].add((recipient_id, Decimal(amount).quantize(CENT)))
+        return mine
+
+    old, new = by_payer(before), by_payer(after)
+    changed = {payer for payer in old.keys() | new.keys() if old.get(payer) != new.get(payer)}
+    if not changed:
+        return
+    viewers = cycle.plan_views.filter(week=week, payer_id__in=changed).select_related("payer")
+    url = settings.SITE_URL.rstrip("/") + reverse("pods:this_week", args=[cycle.pod.slug])
+    names = dict(
+        Recipient.objects.filter(
+            pk__in={r for lines in new.values() for r, _a in lines}
+        ).values_list("pk", "display_name")
+    )
+    for view in viewers:
+        payer = view.payer
+        send_templated(
+            "line_changed",
+            to=payer.email,
+            context={
+                "name": payer.display_name or payer.email.split("@")[0],
+                "pod": cycle.pod,
+                "cycle": cycle,
+                "week": week,
+                "lines": [
+                    {"recipient": names[recipient_id], "amount": amount}
+                    for recipient_id, amount in sorted(new.get(payer.pk, ()))
+                ],
+                "this_week_url": url,
+            },
         )
 
 

@@ -5,20 +5,26 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Q, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from mutualaid.forms import add_service_errors
+from mutualaid.pwa import SHARED_FILE_FIELD
 from pledges import services
 from pledges.forms import PlanFormSet, PledgeForm
 from pledges.models import Pledge
 from pods.access import get_pod_for_member, get_pod_for_organizer
 from pods.models import Membership
-from pods.views import public_name
+from pods.views import member_names, public_name
+from receipts.images import clean_screenshot
+from receipts.models import Receipt, StagedScreenshot
+from recipients.payment import pay_link
 
 
 @login_required
@@ -47,6 +53,10 @@ def pledge(request, slug):
     live = [p for p in history if p.status != Pledge.Status.CANCELLED]
     ahead = [p for p in live if first is not None and p.last_week >= first]
     now = next((p for p in live if shown and p.first_week <= shown <= p.last_week), None)
+    context.update(_what_i_gave(pod, cycle, request.user, shown))
+    if shown is not None:
+        # Beside the form: what the pod still needs (a newcomer lands here first).
+        context["coverage"] = services.coverage(cycle, shown)
     context.update(
         current_week=current_week,
         following=following,
@@ -101,6 +111,36 @@ def pledge(request, slug):
     return render(request, "pledges/pledge.html", context)
 
 
+def _what_i_gave(pod, cycle, user, shown):
+    """The donor's own figures: sent this cycle and since joining (live receipts only),
+    and their lines of next week's plan once that plan exists."""
+    sent = (
+        Receipt.objects.for_pod(pod)
+        .live()
+        .filter(payer=user)
+        .aggregate(
+            cycle=Sum("amount", filter=Q(cycle=cycle), default=Decimal("0")),
+            ever=Sum("amount", default=Decimal("0")),
+        )
+    )
+    context = {
+        "sent_this_cycle": Decimal(sent["cycle"]).quantize(Decimal("0.01")),
+        "sent_ever": Decimal(sent["ever"]).quantize(Decimal("0.01")),
+        "next_plan_week": None,
+    }
+    upcoming = (shown or 0) + 1
+    if shown is not None and upcoming <= cycle.weeks:
+        lines = list(
+            cycle.assignments.filter(week=upcoming)
+            .select_related("recipient")
+            .order_by("recipient__display_name", "pk")
+        )
+        if lines:
+            context["next_plan_week"] = upcoming
+            context["next_lines"] = [line for line in lines if line.payer_id == user.pk]
+    return context
+
+
 def _done_message(action, week):
     if action == PledgeForm.PAUSE:
         return _("Your pledge is paused from week %(week)s.") % {"week": week}
@@ -120,6 +160,7 @@ class Line:
     outstanding: Decimal = Decimal("0.00")
     receipt_url: str = ""
     payer_name: str = ""
+    pay_url: str = ""
 
 
 @dataclass
@@ -165,21 +206,40 @@ def this_week(request, slug):
     owed = services.owed_lines(cycle=cycle, week=week, plan=plan)
     now = timezone.now()
     create_url = reverse("receipts:receipt_create", args=[pod.slug])
-    mine = [
-        Line(
-            assignment=line.assignment,
-            handle_warning=services.handle_recently_changed(line.recipient, now),
-            posted=line.sent,
-            outstanding=line.owed,
-            receipt_url=create_url
-            + "?"
-            + urlencode(
-                {"recipient": line.recipient.pk, "week": week, "amount": f"{line.owed:.2f}"}
-            ),
+    # The note the payment app shows beside the amount: which pod, which week.
+    note = _("%(pod)s, week %(week)s") % {"pod": pod.name, "week": week}
+    mine = []
+    for line in owed:
+        if line.assignment.payer_id != request.user.pk:
+            continue
+        recipient = line.recipient
+        mine.append(
+            Line(
+                assignment=line.assignment,
+                handle_warning=services.handle_recently_changed(recipient, now),
+                posted=line.sent,
+                outstanding=line.owed,
+                # "I sent it": the receipt form with everything but the screenshot filled in.
+                receipt_url=create_url
+                + "?"
+                + urlencode(
+                    {
+                        "recipient": recipient.pk,
+                        "week": week,
+                        "amount": f"{line.owed:.2f}",
+                        "method": recipient.payment_method,
+                    }
+                ),
+                pay_url=pay_link(
+                    method=recipient.payment_method,
+                    handle=recipient.payment_handle,
+                    amount=line.owed,
+                    currency=pod.currency,
+                    note=note,
+                ),
+            )
         )
-        for line in owed
-        if line.assignment.payer_id == request.user.pk
-    ]
+    services.saw_week(cycle=cycle, week=week, payer=request.user)
     next_week = cycle.first_open_week(today)
     context.update(
         mine=mine,
@@ -199,6 +259,8 @@ def _whole_plan(cycle, week, owed, now):
     what is still owed on each) and shortfall, in slot order (the order they are funded
     in when pledges fall short)."""
     rows = {}
+    # Former members too, so that marks telling same names apart match the board's.
+    names = member_names(Membership.objects.filter(pod_id=cycle.pod_id).select_related("user"))
     for enrollment in cycle.enrollments.in_week(week).in_slot_order().select_related("recipient"):
         rows[enrollment.recipient_id] = RecipientRow(recipient=enrollment.recipient)
     for line in owed:
@@ -215,7 +277,7 @@ def _whole_plan(cycle, week, owed, now):
                 handle_warning=False,
                 posted=line.sent,
                 outstanding=line.owed,
-                payer_name=public_name(assignment.payer),
+                payer_name=names.get(assignment.payer_id) or public_name(assignment.payer),
             )
         )
     for row in rows.values():
@@ -352,3 +414,64 @@ def leave(request, slug):
             "error": error,
         },
     )
+
+
+# Staged screenshots older than this are dropped when their owner shares another.
+STAGED_KEPT = 5
+
+
+@csrf_exempt
+@login_required
+@require_POST
+def share_target(request):
+    """Where a phone's share sheet sends a screenshot (the manifest's share_target). The
+    browser posts it without a CSRF token, so this view changes nothing that counts: it
+    only stages the cleaned picture for the signed-in member and opens "Post a receipt"
+    with it attached and their open line of this week chosen. The receipt itself is
+    posted by that normal, CSRF-checked form."""
+    upload = request.FILES.get(SHARED_FILE_FIELD)
+    if upload is None:
+        return _share_failed(request, _("Nothing was shared: share a screenshot of the transfer."))
+    try:
+        clean = clean_screenshot(upload)
+    except ValidationError as error:
+        return _share_failed(request, " ".join(error.messages))
+    staged = StagedScreenshot.objects.create(
+        owner=request.user, image=clean.as_file(), width=clean.width, height=clean.height
+    )
+    for old in request.user.staged_screenshots.order_by("-created_at", "-pk")[STAGED_KEPT:]:
+        old.discard()
+    memberships = list(Membership.objects.active().filter(user=request.user).select_related("pod"))
+    choices = []
+    for membership in memberships:
+        url, line = _open_line_url(membership.pod, request.user, staged)
+        choices.append({"pod": membership.pod, "url": url, "line": line})
+    open_ones = [choice for choice in choices if choice["line"] is not None]
+    if len(open_ones) == 1 or len(choices) == 1:
+        return redirect((open_ones or choices)[0]["url"])
+    return render(request, "pledges/share.html", {"choices": choices, "staged": staged})
+
+
+def _open_line_url(pod, user, staged):
+    """ "Post a receipt" in `pod` with the staged screenshot, and with the member's first
+    line of this week still owed (if any) filled in; and that line."""
+    url = reverse("receipts:receipt_create", args=[pod.slug])
+    query = {"staged": staged.pk}
+    cycle = pod.current_cycle()
+    week = cycle.shown_week(pod.today()) if cycle else None
+    line = None
+    if week is not None:
+        owed = services.owed_lines(cycle=cycle, week=week)
+        line = next((o for o in owed if o.assignment.payer_id == user.pk and o.owed), None)
+    if line is not None:
+        query.update(
+            recipient=line.recipient.pk,
+            week=week,
+            amount=f"{line.owed:.2f}",
+            method=line.recipient.payment_method,
+        )
+    return f"{url}?{urlencode(query)}", line
+
+
+def _share_failed(request, message):
+    return render(request, "pledges/share.html", {"error": message}, status=400)

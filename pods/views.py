@@ -1,5 +1,8 @@
+from collections import Counter
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from pods.access import get_pod_for_member
@@ -40,6 +43,30 @@ def public_name(user):
     """What other members see: the display name, else the part of the email before the @
     (a donor never sees another member's full address)."""
     return user.display_name or user.email.split("@")[0]
+
+
+def distinct_names(people):
+    """{key: shown name} for (key, name) pairs, where names that two or more share get a
+    distinguishing mark: "Abby B. (1)", "Abby B. (2)", numbered in the order of their
+    keys (ids), so that each keeps their mark from page to page, list to export."""
+    people = sorted(people, key=lambda pair: pair[0])
+    counts = Counter(name.casefold() for _key, name in people)
+    seen = Counter()
+    shown = {}
+    for key, name in people:
+        folded = name.casefold()
+        if counts[folded] > 1:
+            seen[folded] += 1
+            shown[key] = _("%(name)s (%(number)s)") % {"name": name, "number": seen[folded]}
+        else:
+            shown[key] = name
+    return shown
+
+
+def member_names(memberships):
+    """Shown names by user id, told apart, for a pod's memberships (with their users):
+    pass them all, former members too, so that the marks are the same everywhere."""
+    return distinct_names([(m.user_id, public_name(m.user)) for m in memberships])
 
 
 @login_required

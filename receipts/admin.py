@@ -46,7 +46,7 @@ def _in_pod_time(moment, pod):
     return moment.astimezone(zoneinfo.ZoneInfo(pod.time_zone)).isoformat(timespec="seconds")
 
 
-def receipts_csv_response(receipts, filename, *, person=str):
+def receipts_csv_response(receipts, filename, *, person=str, recipient_name=str):
     """Every receipt in `receipts`, voided ones too (with why), as a CSV download.
     Amounts are written as the Decimal's own text, never through a float. `person` names
     the payer and poster (the members' board passes a name that is never an email)."""
@@ -66,7 +66,7 @@ def receipts_csv_response(receipts, filename, *, person=str):
                 receipt.cycle.number,
                 receipt.week,
                 receipt.sent_on.isoformat(),
-                receipt.recipient,
+                recipient_name(receipt.recipient),
                 person(receipt.payer),
                 str(receipt.amount),
                 receipt.get_method_display(),

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from mutualaid.money import MoneyField
 from mutualaid.text import TypedFormField
 from pods.models import Cycle
+from pods.views import distinct_names
 from receipts.images import clean_screenshot
 from receipts.models import Receipt
 from recipients.models import PaymentMethod
@@ -82,10 +83,10 @@ class ReceiptForm(forms.Form):
         self.cycle = cycle
         self.today = today
         self.enrollments = {e.recipient_id: e for e in enrollments}
-        self.fields["recipient"].choices = [("", _("Choose…"))] + [
-            (e.recipient_id, e.recipient.display_name)
-            for e in sorted(enrollments, key=lambda e: e.recipient.display_name.casefold())
-        ]
+        names = distinct_names([(e.recipient_id, e.recipient.display_name) for e in enrollments])
+        self.fields["recipient"].choices = [("", _("Choose…"))] + sorted(
+            names.items(), key=lambda choice: choice[1].casefold()
+        )
         self.fields["week"].choices = [
             (
                 week,
@@ -142,7 +143,7 @@ class ReceiptForm(forms.Form):
 
 
 def prefill(query, *, recipients, weeks):
-    """Initial values from the "this week" page's link (?recipient=&week=&amount=).
+    """Initial values from the "this week" page's link (?recipient=&week=&amount=&method=).
     Anything that is not a valid choice or amount is left out, never an error."""
     initial = {}
     try:
@@ -153,6 +154,8 @@ def prefill(query, *, recipients, weeks):
         initial["recipient"] = recipient_id
         # Most pay with the method the recipient asked for.
         initial["method"] = recipients[recipient_id].payment_method
+    if query.get("method") in PaymentMethod.values:
+        initial["method"] = query["method"]
     try:
         week = int(query.get("week", ""))
     except ValueError:

@@ -10,6 +10,7 @@ from mutualaid.dates import range_constraint
 from mutualaid.money import MONEY
 from mutualaid.text import TypedCharField
 from pods.models import Cycle, Pod
+from receipts.images import CleanImage
 from recipients.models import PaymentMethod, Recipient
 
 
@@ -145,4 +146,77 @@ class Receipt(models.Model):
         )
         if updated:
             self.voided_at, self.voided_by, self.void_reason = now, by, reason
+            if by.pk != self.payer_id:
+                self._tell_payer_of_void()
         return bool(updated)
+
+    def _tell_payer_of_void(self):
+        # The payer may think their transfer counts; now it does not, and they should
+        # know why (and post it anew if it was only a mistake in the details).
+        from django.urls import reverse
+
+        from mutualaid.mail import send_templated
+
+        payer = self.payer
+        pod = self.pod
+        url = settings.SITE_URL.rstrip("/") + reverse(
+            "receipts:receipt_detail", args=[pod.slug, self.pk]
+        )
+        send_templated(
+            "receipt_voided",
+            to=payer.email,
+            context={
+                "name": payer.display_name or payer.email.split("@")[0],
+                "voided_by": self.voided_by.display_name or self.voided_by.email.split("@")[0],
+                "pod": pod,
+                "receipt": self,
+                "recipient": self.recipient.display_name,
+                "reason": self.void_reason,
+                "receipt_url": url,
+            },
+        )
+
+
+class StagedScreenshot(models.Model):
+    """A screenshot shared to the app from a phone's share sheet, already cleaned of its
+    metadata, waiting for its owner to post the receipt it belongs to. Sharing only
+    stages it: the receipt is posted by the usual form (with its CSRF token)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staged_screenshots",
+        verbose_name=_("owner"),
+    )
+    image = models.ImageField(
+        _("screenshot"),
+        upload_to="staged/%Y/%m/",
+        max_length=200,
+    )
+    # Stored as given, not by the field's width_field: that would open the file every
+    # time a row is loaded (and fail on one gone from storage).
+    width = models.PositiveIntegerField(_("width"), default=0, editable=False)
+    height = models.PositiveIntegerField(_("height"), default=0, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("shared screenshot")
+        verbose_name_plural = _("shared screenshots")
+
+    def __str__(self):
+        return _("Screenshot shared by %(owner)s") % {"owner": self.owner}
+
+    def as_clean_image(self):
+        """The staged file as the receipt form's cleaned screenshot."""
+        with self.image.open("rb") as file:
+            content = file.read()
+        return CleanImage(
+            content=content,
+            extension=self.image.name.rsplit(".", 1)[-1].lower(),
+            width=self.width,
+            height=self.height,
+        )
+
+    def discard(self):
+        self.image.delete(save=False)
+        self.delete()

@@ -15,12 +15,12 @@ from mutualaid.text import format_isolated
 from pods.access import get_pod_for_member
 from pods.models import Membership
 from pods.templatetags.money import format_money
-from pods.views import public_name
+from pods.views import distinct_names, member_names, public_name
 from receipts import services
 from receipts.admin import receipts_csv_response
 from receipts.forms import BoardFilterForm, ReceiptForm, VoidForm, prefill
 from receipts.images import content_type_for
-from receipts.models import Receipt
+from receipts.models import Receipt, StagedScreenshot
 
 PER_PAGE = 50
 
@@ -59,6 +59,11 @@ def receipt_create(request, slug):
         "payers": payers,
     }
 
+    # A screenshot shared from the phone's share sheet (pledges.views.share_target),
+    # waiting to be attached: only its owner's, and only by this CSRF-checked form.
+    staged = _staged(request, request.POST if request.method == "POST" else request.GET)
+    context["staged"] = staged
+
     if request.method == "POST":
         key = _as_uuid(request.POST.get("submission_key"))
         existing = Receipt.objects.filter(submission_key=key).first() if key else None
@@ -75,8 +80,12 @@ def receipt_create(request, slug):
             data["submission_key"] = str(uuid.uuid4())
         form = ReceiptForm(data, request.FILES, **form_kwargs)
         if form.is_valid() and not stale:
+            if staged is not None and not form.cleaned_data["screenshot"]:
+                form.cleaned_data["screenshot"] = staged.as_clean_image()
             response = _post(request, pod, cycle, form, enrollments, members)
             if response is not None:
+                if staged is not None:
+                    staged.discard()
                 return response
         elif stale:
             form.add_error(None, _("This form is out of date. Check the details and post again."))
@@ -133,6 +142,34 @@ def _post(request, pod, cycle, form, enrollments, members):
         ),
     )
     return redirect("receipts:board", slug=pod.slug)
+
+
+def _staged(request, data):
+    try:
+        pk = int(data.get("staged", ""))
+    except ValueError:
+        return None
+    return StagedScreenshot.objects.filter(owner=request.user, pk=pk).first()
+
+
+@login_required
+@require_GET
+def staged_screenshot(request, slug, pk):
+    """A shared screenshot waiting to be posted, for its owner's eyes only."""
+    get_pod_for_member(request, slug)
+    staged = get_object_or_404(StagedScreenshot, owner=request.user, pk=pk)
+    content_type = content_type_for(staged.image.name)
+    if content_type is None:
+        raise Http404(_("No such screenshot."))
+    try:
+        file = staged.image.open("rb")
+    except FileNotFoundError as error:
+        raise Http404(_("No such screenshot.")) from error
+    response = FileResponse(file, content_type=content_type)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
 
 
 def _as_uuid(value):
@@ -239,7 +276,7 @@ def board(request, slug):
     state = _board_state(request, pod)
     if state is None:
         return render(request, "receipts/board.html", context)
-    cycle, enrollments, form, receipts = state
+    cycle, enrollments, form, receipts, names = state
     today = pod.today()
     page = Paginator(
         receipts.select_related("recipient", "payer", "posted_by", "voided_by").order_by(
@@ -248,7 +285,7 @@ def board(request, slug):
         PER_PAGE,
     ).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
-    _name_people(page.object_list)
+    _name_people(page.object_list, names)
     # The download is what the board shows: the same filters, every page.
     query = request.GET.copy()
     query.pop("page", None)
@@ -274,9 +311,12 @@ def export(request, slug):
     state = _board_state(request, pod)
     if state is None:
         raise Http404(_("This pod has no cycle yet."))
-    cycle, _enrollments, _form, receipts = state
+    cycle, _enrollments, _form, receipts, (members, recipients) = state
     return receipts_csv_response(
-        receipts, f"{pod.slug}-cycle-{cycle.number}-receipts.csv", person=public_name
+        receipts,
+        f"{pod.slug}-cycle-{cycle.number}-receipts.csv",
+        person=lambda user: members.get(user.pk) or public_name(user),
+        recipient_name=lambda recipient: recipients.get(recipient.pk) or str(recipient),
     )
 
 
@@ -298,8 +338,10 @@ def _board_state(request, pod):
     )
     # Former members too: their receipts stay on the board.
     members = Membership.objects.filter(pod=pod).select_related("user")
-    payers = sorted(
-        ((m.user_id, public_name(m.user)) for m in members), key=lambda p: p[1].casefold()
+    names = member_names(members)
+    payers = sorted(names.items(), key=lambda p: p[1].casefold())
+    recipient_names = distinct_names(
+        [(e.recipient_id, e.recipient.display_name) for e in enrollments]
     )
     data = request.GET.copy()
     data["cycle"] = cycle.number
@@ -307,7 +349,7 @@ def _board_state(request, pod):
         data,
         cycles=cycles,
         cycle=cycle,
-        recipients=[(e.recipient_id, e.recipient.display_name) for e in enrollments],
+        recipients=list(recipient_names.items()),
         payers=payers,
     )
     receipts = services.filtered_receipts(
@@ -316,12 +358,19 @@ def _board_state(request, pod):
         recipient_id=form.value("recipient"),
         payer_id=form.value("payer"),
     )
-    return cycle, enrollments, form, receipts
+    return cycle, enrollments, form, receipts, (names, recipient_names)
 
 
-def _name_people(receipts):
-    """Members see each other by display name, never by email address."""
+def _name_people(receipts, names=None):
+    """Members see each other by display name, never by email address; `names` (member
+    and recipient names told apart, see pods.views.distinct_names) where two share one."""
+    members, recipients = names or ({}, {})
+
+    def name(user):
+        return members.get(user.pk) or public_name(user)
+
     for receipt in receipts:
-        receipt.payer_name = public_name(receipt.payer)
-        receipt.poster_name = public_name(receipt.posted_by)
-        receipt.voider_name = public_name(receipt.voided_by) if receipt.voided_by else ""
+        receipt.payer_name = name(receipt.payer)
+        receipt.poster_name = name(receipt.posted_by)
+        receipt.voider_name = name(receipt.voided_by) if receipt.voided_by else ""
+        receipt.recipient_name = recipients.get(receipt.recipient_id) or str(receipt.recipient)

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from mutualaid.forms import SubmissionKeyField
 from mutualaid.text import TypedFormField
 from recipients.models import Enrollment, PaymentMethod, Recipient, Referral
+from recipients.payment import handle_problem
 
 NAME_MAX = Referral._meta.get_field("display_name").max_length
 CONTACT_MAX = Referral._meta.get_field("contact").max_length
@@ -106,6 +107,12 @@ class PaymentForm(forms.Form):
         method = cleaned_data.get("payment_method")
         if method and method != PaymentMethod.CASH and not cleaned_data.get("payment_handle"):
             self.add_error("payment_handle", _("Give the handle neighbors send the money to."))
+        elif method and "payment_handle" in cleaned_data:
+            # Payers get a one-tap link only from a handle that fits its method: say
+            # why one does not, before anyone sends money to a typo.
+            problem = handle_problem(method, cleaned_data["payment_handle"])
+            if problem:
+                self.add_error("payment_handle", problem)
         return cleaned_data
 
 

@@ -82,6 +82,15 @@ class Recipient(models.Model):
     def __str__(self):
         return self.display_name
 
+    def clean(self):
+        # The admin's check of the handle's syntax, as the app's forms do it. Imported
+        # here: recipients.payment reads this module's PaymentMethod.
+        from recipients.payment import handle_problem
+
+        problem = handle_problem(self.payment_method, self.payment_handle)
+        if problem:
+            raise ValidationError({"payment_handle": problem})
+
     def new_access_token(self):
         """Give the recipient a fresh private link; return its secret (stored only hashed).
         The old link stops working."""

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from pledges.models import Pledge
 from pods.models import Alert, Cycle, Invitation
-from receipts.models import Receipt
+from receipts.models import Receipt, StagedScreenshot
 from recipients.models import Recipient, Referral
 from recipients.services import enroll
 
@@ -27,6 +27,7 @@ class PodIds:
     slug: str
     receipt: int
     screenshot_receipt: int
+    staged: int
     invitation: int
     alert: int
     referral: int
@@ -72,6 +73,7 @@ def furnish(pod, cycle, *, organizer, donor, name) -> PodIds:
     _receipt(pod, cycle, second, donor, week=3).void(by=organizer, reason="Typo")
     # A screenshot whose file is missing from storage: its view must answer 404, not 500.
     pictured = _receipt(pod, cycle, recipient, organizer, week=4, screenshot="receipts/gone.png")
+    staged = StagedScreenshot.objects.create(owner=donor, image="staged/gone.png")
     invitation = Invitation(
         pod=pod, created_by=organizer, expires_at=timezone.now() + datetime.timedelta(days=7)
     )
@@ -82,6 +84,7 @@ def furnish(pod, cycle, *, organizer, donor, name) -> PodIds:
         slug=pod.slug,
         receipt=receipt.pk,
         screenshot_receipt=pictured.pk,
+        staged=staged.pk,
         invitation=invitation.pk,
         alert=alert.pk,
         referral=referral.pk,

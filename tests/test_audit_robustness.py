@@ -36,6 +36,7 @@ PK_KIND = {
     "receipts:receipt_detail": "receipt",
     "receipts:receipt_void": "receipt",
     "receipts:screenshot": "screenshot_receipt",
+    "receipts:staged_screenshot": "staged",
     "pods:invitation_revoke": "invitation",
     "pods:alert_take_down": "alert",
     "recipients:referral": "referral",

@@ -47,6 +47,7 @@ PK_OF = {
     "receipts:receipt_detail": "receipt",
     "receipts:receipt_void": "receipt",
     "receipts:screenshot": "receipt",
+    "receipts:staged_screenshot": "receipt",
     "recipients:confirm_arrival": "receipt",
     "recipients:referral": "referral",
     "recipients:referral_move": "referral",

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from mutualaid.text import TypedFormField
-from users.adapter import forget_invitation, invitation_from_session
+from users.adapter import forget_invitation, invitation_from_session, start_onboarding
 
 
 class SignupForm(AllauthSignupForm):
@@ -52,6 +52,7 @@ class SignupForm(AllauthSignupForm):
             user = super().save(request)
             invitation.accept(user)
         forget_invitation(request)
+        start_onboarding(request, invitation.pod)
         return user
 
     def try_save(self, request):

@@ -62,7 +62,8 @@ def join(request, token):
         messages.success(
             request, format_isolated(_("Welcome to %(pod)s."), {"pod": invitation.pod.name})
         )
-        return redirect("pods:dashboard", slug=invitation.pod.slug)
+        # Straight to what a new member does first: set a weekly pledge.
+        return redirect("pods:pledge", slug=invitation.pod.slug)
     return render(
         request,
         "users/join.html",

@@ -121,7 +121,7 @@ def test_a_referred_neighbor_is_supported_leaves_and_hands_the_slot_on(
         expect(queue.nth(1).get_by_role("link", name=re.compile("^Enroll"))).to_have_count(0)
         queue.nth(0).get_by_role("link", name="Enroll Neighbor One").click()
         organizer.get_by_label("Payment method").select_option(label="Cash App")
-        organizer.get_by_label("Payment handle").fill("$neighbor-one")
+        organizer.get_by_label("Payment handle").fill("$neighborone")
         # Week 2 has started, and its plan with it: support starts in week 3 at the
         # earliest, the first week offered.
         starts = organizer.get_by_label("Support starts in")

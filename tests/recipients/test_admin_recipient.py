@@ -31,11 +31,19 @@ def test_organizer_sees_the_payment_handle(organizer_client, recipient):
 
 
 def test_changing_the_handle_is_recorded(organizer_client, recipient):
-    response = change(organizer_client, recipient, payment_handle="$rosa-new")
+    response = change(organizer_client, recipient, payment_handle="$rosanew")
     assert response.status_code == 302
     recipient.refresh_from_db()
-    assert recipient.payment_handle == "$rosa-new"
+    assert recipient.payment_handle == "$rosanew"
     assert recipient.handle_changed_at is not None
+
+
+def test_a_handle_that_does_not_fit_its_method_is_refused_with_why(organizer_client, recipient):
+    response = change(organizer_client, recipient, payment_handle="$rosa-new")
+    assert response.status_code == 200
+    assert "no dashes, dots or spaces" in response.text
+    recipient.refresh_from_db()
+    assert recipient.payment_handle == "$rosa"
 
 
 def test_changing_anything_else_does_not_flag_the_handle(organizer_client, recipient):
@@ -48,7 +56,12 @@ def test_changing_anything_else_does_not_flag_the_handle(organizer_client, recip
 def test_new_recipient_is_not_flagged(organizer_client, pod):
     organizer_client.post(
         reverse("admin:recipients_recipient_add"),
-        {"pod": pod.pk, "display_name": "Kai", "payment_method": "venmo", "payment_handle": "@k"},
+        {
+            "pod": pod.pk,
+            "display_name": "Kai",
+            "payment_method": "venmo",
+            "payment_handle": "@kaiv1",
+        },
     )
     kai = Recipient.objects.get(display_name="Kai")
     assert kai.pod == pod

@@ -73,18 +73,18 @@ class RecipientStory:
 
 
 RECIPIENTS = (
-    RecipientStory("Marisol", PaymentMethod.CASH_APP, "$marisol-demo", 1),
-    RecipientStory("Tomás", PaymentMethod.CASH_APP, "$tomas-demo", 2),
+    RecipientStory("Marisol", PaymentMethod.CASH_APP, "$marisoldemo", 1),
+    RecipientStory("Tomás", PaymentMethod.CASH_APP, "$tomasdemo", 2),
     RecipientStory("Keisha", PaymentMethod.VENMO, "@keisha-demo", 2, contact="312-555-0117"),
-    RecipientStory("Dee", PaymentMethod.CASH_APP, "$dee-demo", 2),
-    RecipientStory("Amara", PaymentMethod.CASH_APP, "$amara-demo", 3),
+    RecipientStory("Dee", PaymentMethod.CASH_APP, "$deedemo", 2),
+    RecipientStory("Amara", PaymentMethod.CASH_APP, "$amarademo", 3),
     RecipientStory("Joon", PaymentMethod.ZELLE, "joon@example.net", 3),
-    RecipientStory("Big Mike", PaymentMethod.CASH_APP, "$bigmike-demo", 3),
+    RecipientStory("Big Mike", PaymentMethod.CASH_APP, "$bigmikedemo", 3),
     RecipientStory("Lupe", PaymentMethod.VENMO, "@lupe-demo", 3, contact="312-555-0123"),
     # Takes the slot Marisol freed when she found work.
-    RecipientStory("Nadia", PaymentMethod.CASH_APP, "$nadia-demo", 3, first_week=10),
-    RecipientStory("Ray", PaymentMethod.PAYPAL, "paypal.me/ray-demo", 4),
-    RecipientStory("Soledad", PaymentMethod.CASH_APP, "$soledad-demo", 4),
+    RecipientStory("Nadia", PaymentMethod.CASH_APP, "$nadiademo", 3, first_week=10),
+    RecipientStory("Ray", PaymentMethod.PAYPAL, "raydemo", 4),
+    RecipientStory("Soledad", PaymentMethod.CASH_APP, "$soledaddemo", 4),
     RecipientStory("Khalil", PaymentMethod.VENMO, "@khalil-demo", 4),
 )
 LEAVER = "Marisol"

@@ -1,0 +1,144 @@
+"""A donor's week in one minute, on a phone-sized page: pay from "This week" (the pay
+link's target is checked, not followed), tap "I sent it", attach the screenshot and see
+the board; then the same through the share target, as the share sheet would post it.
+
+Page loads are counted from the first "This week" to the board (see the closing note of
+issue 12 for the count before and after)."""
+
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from allauth.account.models import EmailAddress
+from PIL import Image
+from playwright.sync_api import expect
+
+from pledges.models import Pledge
+from pods.models import Cycle, Membership
+from receipts.models import Receipt, StagedScreenshot
+from recipients.models import Recipient
+from recipients.services import enroll
+from tests.e2e.test_story import PASSWORD, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def week_two(pod, make_user, settings, tmp_path):
+    """Week 2: Dana owes Ada (Cash App) 60.00 and Bo (Venmo) 40.00."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    dana = make_user("dana@example.org", display_name="Dana", password=PASSWORD)
+    EmailAddress.objects.create(user=dana, email=dana.email, verified=True, primary=True)
+    Membership.objects.create(pod=pod, user=dana)
+    cycle = Cycle.objects.create(
+        pod=pod,
+        number=1,
+        starts_on=pod.today() - datetime.timedelta(days=7),
+        weeks=15,
+        weekly_amount=Decimal("50.00"),
+        slots=2,
+    )
+    Pledge.objects.create(cycle=cycle, donor=dana, amount=Decimal("100.00"), last_week=15)
+    ada = Recipient.objects.create(
+        pod=pod, display_name="Ada", payment_method="cashapp", payment_handle="$ada"
+    )
+    bo = Recipient.objects.create(
+        pod=pod, display_name="Bo", payment_method="venmo", payment_handle="@bo-pays"
+    )
+    enroll(recipient=ada, cycle=cycle)
+    enroll(recipient=bo, cycle=cycle)
+    return {"pod": pod, "cycle": cycle, "ada": ada, "bo": bo, "dana": dana}
+
+
+def screenshot_file(path):
+    Image.new("RGB", (40, 80), (20, 120, 60)).save(path, "PNG")
+    return path
+
+
+def count_loads(page):
+    loads = []
+    page.on("load", lambda: loads.append(page.url))
+    return loads
+
+
+def test_pay_from_this_week_then_i_sent_it(live_server, week_two, watch, tmp_path):
+    pod = week_two["pod"]
+    base = live_server.url
+    donor = watch.new_page("donor")
+    donor.set_viewport_size(PHONE)
+    with watch.screenshots_on_failure(tmp_path):
+        sign_in(donor, f"{base}/pods/{pod.slug}/this-week/", "dana@example.org")
+        loads = count_loads(donor)
+        ada_card = donor.locator(".transfers > li").filter(has_text="Ada")
+        pay = ada_card.get_by_role("link", name="Pay $50.00 with Cash App")
+        expect(pay).to_have_attribute("href", "https://cash.app/$ada/50")
+        bo_card = donor.locator(".transfers > li").filter(has_text="Bo")
+        expect(bo_card.get_by_role("link", name="Pay $50.00 with Venmo")).to_have_attribute(
+            "href",
+            "https://venmo.com/?txn=pay&recipients=bo-pays&amount=50"
+            "&note=Maple%20Street%20Pod%2C%20week%202",
+        )
+        # Tap 1 would open Cash App: its target is checked above, not followed.
+        ada_card.get_by_role("link", name="I sent it").click()  # tap 2, load 1
+        expect(donor.get_by_label("Sent to")).to_have_value(str(week_two["ada"].pk))
+        expect(donor.get_by_label("For week")).to_have_value("2")
+        expect(donor.get_by_label("Amount")).to_have_value("50.00")
+        expect(donor.get_by_label("Sent with")).to_have_value("cashapp")
+        donor.get_by_label("Screenshot").set_input_files(screenshot_file(tmp_path / "a.png"))
+        donor.get_by_role("button", name="Post the receipt").click()  # tap 4, load 2
+        expect(donor).to_have_url(f"{base}/pods/{pod.slug}/receipts/")
+        expect(donor.locator("table.receipt-list tbody tr")).to_contain_text("Ada")
+        assert len(loads) == 2, loads
+        receipt = Receipt.objects.get()
+        assert (receipt.recipient, receipt.amount) == (week_two["ada"], Decimal("50.00"))
+        assert receipt.screenshot
+        donor.goto(f"{base}/pods/{pod.slug}/this-week/")
+        expect(ada_card).to_contain_text("Done: receipts posted for $50.00")
+        expect(ada_card.get_by_role("link", name="I sent it")).to_have_count(0)
+    assert watch.problems == []
+
+
+def test_the_share_target_opens_the_form_with_the_picture_and_the_line(
+    live_server, week_two, watch, tmp_path
+):
+    pod = week_two["pod"]
+    base = live_server.url
+    donor = watch.new_page("donor")
+    donor.set_viewport_size(PHONE)
+    with watch.screenshots_on_failure(tmp_path):
+        sign_in(donor, f"{base}/pods/{pod.slug}/", "dana@example.org")
+        loads = count_loads(donor)
+        # What the share sheet does: a multipart POST to the manifest's share_target,
+        # with the member's cookies and no CSRF token. It only stages the picture.
+        manifest = donor.request.get(f"{base}/manifest.webmanifest").json()
+        target = manifest["share_target"]
+        buffer = io.BytesIO()
+        Image.new("RGB", (40, 80), (20, 60, 120)).save(buffer, "PNG")
+        shared = donor.request.post(
+            f"{base}{target['action']}",
+            multipart={
+                target["params"]["files"][0]["name"]: {
+                    "name": "shot.png",
+                    "mimeType": "image/png",
+                    "buffer": buffer.getvalue(),
+                }
+            },
+            max_redirects=0,
+        )
+        assert shared.status == 302, shared.status
+        assert not Receipt.objects.exists()
+        donor.goto(f"{base}{shared.headers['location']}")  # load 1: the share lands here
+        expect(donor.locator(".staged-screenshot img")).to_be_visible()
+        expect(donor.get_by_label("Sent to")).to_have_value(str(week_two["ada"].pk))
+        expect(donor.get_by_label("Amount")).to_have_value("50.00")
+        donor.get_by_role("button", name="Post the receipt").click()  # load 2
+        expect(donor).to_have_url(f"{base}/pods/{pod.slug}/receipts/")
+        expect(donor.locator("table.receipt-list tbody tr")).to_contain_text("Ada")
+        assert len(loads) == 2, loads
+        receipt = Receipt.objects.get()
+        assert receipt.screenshot.name.endswith(".png")
+        assert not StagedScreenshot.objects.exists()
+    assert watch.problems == []
