@@ -21,8 +21,9 @@ def _run(command, *args) -> str:
 
 
 @task
-def send_reminders() -> str:
-    return _run("send_reminders")
+def send_reminders(today: str | None = None) -> str:
+    """`today` (YYYY-MM-DD) to act as on another day, as the command's --today."""
+    return _run("send_reminders", *(["--today", today] if today else []))
 
 
 @task

@@ -176,6 +176,8 @@ class _Handler:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         with self.server.lock:
+            if address in self.server.unknown:
+                return "550 5.1.1 No such user here"
             if self.server.refusing:
                 self.server.refused += 1
                 return "451 4.3.2 Try again later"
@@ -198,6 +200,8 @@ class SmtpServer:
         self.refusing = False
         self.refused = 0
         self.received = []
+        # Addresses answered 550 (no such user): a refusal for good.
+        self.unknown = set()
         self.controller = None
 
     def start(self):
@@ -216,3 +220,54 @@ class SmtpServer:
                 "OPTIONS": {"host": "127.0.0.1", "port": self.port, "timeout": 5},
             }
         }
+
+
+def run_workers(*, count=1, until, timeout=30.0, interval=0.05):
+    """Run `count` django-tasks-db workers (db_worker's own loop), in this thread and
+    `count - 1` others, until `until()` is true or `timeout` has passed; True if `until()`
+    was met. `until` runs in another thread: it must not use the database."""
+    from django.db import connection
+    from django.utils.crypto import get_random_string
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    workers = [
+        Worker(
+            queue_names=["default"],
+            interval=interval,
+            batch=False,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=get_random_string(16),
+            excluded_queue_names=[],
+        )
+        for _ in range(count)
+    ]
+    deadline = time.monotonic() + timeout
+    met = threading.Event()
+
+    def watch():
+        while time.monotonic() < deadline:
+            if until():
+                met.set()
+                break
+            time.sleep(0.02)
+        for worker in workers:
+            worker.running = False
+
+    def run_other(worker):
+        try:
+            worker.run()
+        finally:
+            connection.close()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    others = [threading.Thread(target=run_other, args=(w,)) for w in workers[1:]]
+    for thread in others:
+        thread.start()
+    workers[0].run()
+    for thread in others:
+        thread.join(timeout=timeout)
+    watcher.join(timeout=1)
+    return met.is_set()

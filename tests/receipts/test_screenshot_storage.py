@@ -70,9 +70,7 @@ def test_a_member_is_served_the_clean_picture_from_the_bucket_and_told_not_to_ke
     assert served.startswith(b"\xff\xd8") and not pictures.has_gps(served)
 
 
-def test_outsiders_and_signed_out_visitors_get_nothing_from_the_bucket(
-    client, posted, outsider
-):
+def test_outsiders_and_signed_out_visitors_get_nothing_from_the_bucket(client, posted, outsider):
     client.logout()
     response = client.get(screenshot_url(posted))
     assert response.status_code == 302
