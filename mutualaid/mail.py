@@ -50,12 +50,22 @@ def send_on_commit(messages) -> None:
     they commit with the change or not at all: no moment where the change is saved and
     its mail not yet queued. Any other backend is handed the tasks after the commit."""
     payloads = [message_data(message) for message in messages]
-    if not payloads:
-        return
-    if isinstance(send_email.get_backend(), DatabaseBackend):
-        _enqueue(payloads)
+    if payloads:
+        _on_commit(send_email, partial(_enqueue, payloads))
+
+
+def enqueue_on_commit(task_, *args) -> None:
+    """Queue `task_(*args)` as send_on_commit queues mail: with the current transaction.
+    For work that makes many messages (one notice to every donor): one task row in the
+    request, and the worker renders and queues the messages."""
+    _on_commit(task_, partial(task_.enqueue, *args))
+
+
+def _on_commit(task_, enqueue):
+    if isinstance(task_.get_backend(), DatabaseBackend):
+        enqueue()
     else:
-        transaction.on_commit(partial(_enqueue, payloads))
+        transaction.on_commit(enqueue)
 
 
 def enqueue(messages) -> None:

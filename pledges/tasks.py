@@ -38,4 +38,18 @@ def prune_task_results() -> str:
     return _run("prune_db_task_results", "--min-age-days", "7")
 
 
+@task
+def send_rollover_notices(cycle_id: int, pledge_ids: list[int]) -> str:
+    """Queue the rollover notice for each donor whose pledges (`pledge_ids`, of the cycle
+    before) carried over into cycle `cycle_id` (pledges.services.notify_rolled_over)."""
+    from pledges import services
+    from pledges.models import Pledge
+    from pods.models import Cycle
+
+    cycle = Cycle.objects.select_related("pod").get(pk=cycle_id)
+    pledges = list(Pledge.objects.filter(pk__in=pledge_ids).select_related("donor"))
+    services.send_rollover_notices(cycle=cycle, pledges=pledges)
+    return f"{len({p.donor_id for p in pledges})} notices queued"
+
+
 DAILY = [send_reminders, purge_recipient_data, prune_task_results]

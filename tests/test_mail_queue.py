@@ -152,3 +152,31 @@ def test_a_sign_in_code_goes_through_the_queue(queue, client, donor, settings):
     assert run_workers(until=lambda: len(django_mail.outbox) == 1, timeout=20)
     (sent,) = django_mail.outbox
     assert sent.to == [donor.email]
+
+
+def test_starting_the_next_cycle_queues_one_task_and_the_worker_tells_every_donor(
+    queue, cycle, donor, organizer, make_user, pod
+):
+    from decimal import Decimal
+
+    from pledges.models import Pledge
+    from pledges.services import start_next_cycle
+    from pods.models import Membership
+
+    donors = [donor, organizer]
+    for n in range(5):
+        user = make_user(f"d{n}@example.org")
+        Membership.objects.create(pod=pod, user=user)
+        donors.append(user)
+    for user in donors:
+        Pledge.objects.create(cycle=cycle, donor=user, amount=Decimal("20.00"), last_week=15)
+
+    with transaction.atomic():
+        start_next_cycle(cycle=cycle)
+    # The organizer's request wrote one task, whatever the number of donors.
+    (queued,) = DBTaskResult.objects.all()
+    assert queued.task_path == "pledges.tasks.send_rollover_notices"
+
+    assert run_workers(until=lambda: len(django_mail.outbox) == len(donors), timeout=20)
+    assert sorted(m.to[0] for m in django_mail.outbox) == sorted(u.email for u in donors)
+    assert DBTaskResult.objects.count() == 1 + len(donors)
