@@ -9,6 +9,7 @@ reminder log's unique key (pledges/reminders.py), and a second purge finds nothi
 from io import StringIO
 
 from django.core.management import call_command
+from django.db import transaction
 from django.tasks import task
 
 
@@ -48,7 +49,9 @@ def send_rollover_notices(cycle_id: int, pledge_ids: list[int]) -> str:
 
     cycle = Cycle.objects.select_related("pod").get(pk=cycle_id)
     pledges = list(Pledge.objects.filter(pk__in=pledge_ids).select_related("donor"))
-    services.send_rollover_notices(cycle=cycle, pledges=pledges)
+    # All the messages are queued, or none (and the task fails, to be seen and run again).
+    with transaction.atomic():
+        services.send_rollover_notices(cycle=cycle, pledges=pledges)
     return f"{len({p.donor_id for p in pledges})} notices queued"
 
 
