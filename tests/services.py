@@ -79,7 +79,8 @@ class SeaweedFS:
                 f"-master.port.grpc={master_grpc}",
                 f"-volume.port={volume}",
                 f"-volume.port.grpc={volume_grpc}",
-                "-volume.max=4",
+                # Each bucket is a collection with volumes of its own: room for many.
+                "-volume.max=100",
                 "-volume.preStopSeconds=0",
                 "-master.volumeSizeLimitMB=64",
                 "-filer",

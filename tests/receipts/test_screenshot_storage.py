@@ -2,39 +2,22 @@
 still served only through the members-only view, and deleted from the bucket by the
 retention purge."""
 
-import uuid
-
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from receipts.models import Receipt
 from receipts.retention import purge
 from recipients.models import Recipient
 from tests.receipts import pictures
+from tests.receipts.test_screenshot import post_with, screenshot_url
 
 pytestmark = pytest.mark.django_db
 
 
 def post_screenshot(client, pod, recipient, content):
-    response = client.post(
-        reverse("receipts:receipt_create", args=[pod.slug]),
-        {
-            "recipient": recipient.pk,
-            "week": 6,
-            "amount": "175.00",
-            "method": "cashapp",
-            "sent_on": pod.today().isoformat(),
-            "submission_key": str(uuid.uuid4()),
-            "screenshot": SimpleUploadedFile("IMG_0042.jpg", content),
-        },
-    )
+    response = post_with(client, pod, recipient, content)
     assert response.status_code == 302, response.context["form"].errors
     return Receipt.objects.get()
-
-
-def screenshot_url(receipt):
-    return reverse("receipts:screenshot", args=[receipt.pod.slug, receipt.pk])
 
 
 @pytest.fixture
@@ -87,7 +70,6 @@ def test_a_screenshot_missing_from_the_bucket_is_a_404_not_a_500(client, posted,
 
 def test_retention_deletes_the_screenshot_from_the_bucket(posted, s3_storage):
     server, bucket, folder = s3_storage
-    Recipient.objects.filter(pk=posted.recipient_id).update(display_name="Former recipient")
     # The recipient has been erased: their receipts' screenshots go on the next run.
     Recipient.objects.filter(pk=posted.recipient_id).update(erased_at=posted.posted_at)
 
