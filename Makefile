@@ -26,6 +26,9 @@ run: install
 	DEBUG=true $(MANAGE) migrate --no-input
 	DEBUG=true $(MANAGE) createcachetable
 	DEBUG=true $(MANAGE) seed_demo
+	@# A task worker beside the web server, as in production: it sends the mail.
+	DEBUG=true $(MANAGE) db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT; \
 	DEBUG=true $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 test: install

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "django_tasks_db",
     "users",
     "pods",
     "recipients",
@@ -179,8 +180,39 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Receipt screenshots: on the local disk (MEDIA_ROOT) unless a bucket is named, then in
+# that bucket of an S3-compatible store, shared by every machine. The bucket stays
+# private: nothing links to it, every screenshot is read by the app and served only to
+# the pod's members (receipts.views.screenshot).
+if env.str("AWS_STORAGE_BUCKET_NAME", default=""):
+    _endpoint = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+    MEDIA_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": _endpoint,
+            # Keys from the environment, or none for boto3 to find (an instance's role).
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            # Self-hosted stores (SeaweedFS, MinIO) answer at one address, not one per bucket.
+            "addressing_style": env.str(
+                "AWS_S3_ADDRESSING_STYLE", default="path" if _endpoint else "auto"
+            ),
+            "signature_version": "s3v4",
+            "default_acl": None,
+            # Never two receipts under one name, as on the file system.
+            "file_overwrite": False,
+            # Should anything ever ask for a URL, it is signed and short-lived.
+            "querystring_auth": True,
+            "querystring_expire": 60,
+            "object_parameters": {"CacheControl": "private, no-store"},
+        },
+    }
+else:
+    MEDIA_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -214,6 +246,20 @@ if env.str("EMAIL_URL", default=""):
         MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"]}}
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+
+# Mail (and the daily jobs) are tasks on Django's tasks framework, kept in the database
+# (django-tasks-db) and run by `manage.py db_worker`, as many as you like. A message the
+# mail server refuses for now, or that cannot reach it, is tried again after
+# MAIL_RETRY_DELAY seconds, then twice, four times as long... up to MAIL_RETRY_MAX_DELAY
+# apart, MAIL_RETRY_ATTEMPTS times in all (by default about four days).
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+    }
+}
+MAIL_RETRY_DELAY = env.float("MAIL_RETRY_DELAY", default=30.0)
+MAIL_RETRY_MAX_DELAY = env.float("MAIL_RETRY_MAX_DELAY", default=3600.0)
+MAIL_RETRY_ATTEMPTS = env.int("MAIL_RETRY_ATTEMPTS", default=100)
 
 # Security. Behind a TLS-terminating load balancer set SECURE_PROXY_SSL_HEADER_ENABLED.
 if env.bool("SECURE_PROXY_SSL_HEADER_ENABLED", default=False):

@@ -37,7 +37,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mutualaid.mail import render_email, send_on_commit, send_templated
+from mutualaid.mail import enqueue_on_commit, render_email, send_on_commit, send_templated
+from pledges import tasks
 from pledges.models import Assignment, PlanView, Pledge
 from pledges.planning import plan_week
 from pods.models import Cycle, Membership
@@ -102,7 +103,13 @@ def end_pledges_for_leaving(*, cycle: Cycle, donor) -> None:
 def notify_rolled_over(*, cycle: Cycle, pledges) -> None:
     """Email each donor whose pledge carries over into `cycle` (planned now, starting on
     its own date), once the planning commits, with a link to change or pause it. One
-    message per donor."""
+    message per donor, made by the task worker (pledges.tasks.send_rollover_notices): the
+    organizer's request only queues one task, however many donors there are."""
+    enqueue_on_commit(tasks.send_rollover_notices, cycle.pk, [pledge.pk for pledge in pledges])
+
+
+def send_rollover_notices(*, cycle: Cycle, pledges) -> None:
+    """The messages of notify_rolled_over, queued for sending."""
     amounts = {}
     donors = {}
     for pledge in pledges:

@@ -2,6 +2,7 @@
 from another pod, a signed-out visitor (the plain client), and a recipient's link."""
 
 import datetime
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from pods.models import Cycle, Membership, Pod
 from recipients.models import Recipient
 from recipients.services import enroll
+from tests.services import SeaweedFS
 
 
 @pytest.fixture(autouse=True)
@@ -91,3 +93,30 @@ def recipient_link(recipient):
     token = recipient.new_access_token()
     recipient.save(update_fields=["access_token_hash"])
     return token
+
+
+@pytest.fixture(scope="session")
+def seaweedfs():
+    """A real S3-compatible store (SeaweedFS) for the session, started on first use."""
+    server = SeaweedFS()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def screenshot_bucket(seaweedfs):
+    return seaweedfs.create_bucket("screenshots")
+
+
+@pytest.fixture
+def s3_storage(settings, seaweedfs, screenshot_bucket):
+    """Uploads go to the SeaweedFS bucket, under a folder of this test's own; returns
+    (server, bucket, folder)."""
+    folder = f"test-{uuid.uuid4().hex}"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": seaweedfs.storage_settings(screenshot_bucket, location=folder),
+    }
+    return seaweedfs, screenshot_bucket, folder

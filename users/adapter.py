@@ -1,10 +1,16 @@
 """How allauth meets our one sign-up rule: nobody signs up without an organizer's
 invitation. Following a valid link (users.views.join) puts the invitation in the
-session; sign-up is open only while it is there and still usable."""
+session; sign-up is open only while it is there and still usable.
+
+allauth's mail (sign-in and verification codes) goes out like all the app's mail: queued
+as a task and sent by the worker (mutualaid/mail.py)."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
+from django.contrib.sites.shortcuts import get_current_site
 from django.urls import reverse
 
+from mutualaid import mail
 from pods.models import Invitation
 
 SESSION_KEY = "invitation_id"
@@ -43,3 +49,11 @@ class AccountAdapter(DefaultAccountAdapter):
         if isinstance(slug, str):
             return reverse("pods:pledge", args=[slug])
         return super().get_signup_redirect_url(request)
+
+    def send_mail(self, template_prefix, email, context):
+        # allauth's own send_mail, but queued rather than sent inside the request. Its
+        # codes are kept in the session, not the database: nothing to wait for.
+        request = allauth_context.request
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
+        ctx.update(context)
+        mail.enqueue([self.render_mail(template_prefix, email, ctx)])

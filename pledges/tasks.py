@@ -1,0 +1,58 @@
+"""The daily jobs, as tasks on the same queue as mail (settings.TASKS).
+
+`manage.py enqueue_daily_jobs`, from one cron line, queues them; whichever worker claims a
+task runs it (a task row is claimed by one worker only). Each job is also safe to run
+twice, as when the cron line runs on two machines: a reminder is claimed through the
+reminder log's unique key (pledges/reminders.py), and a second purge finds nothing left.
+"""
+
+from io import StringIO
+
+from django.core.management import call_command
+from django.db import transaction
+from django.tasks import task
+
+
+def _run(command, *args) -> str:
+    # The commands are the one place their work is described; their summary is the
+    # task's result (counts only, no address: results are kept in the database).
+    out = StringIO()
+    call_command(command, *args, stdout=out)
+    return out.getvalue().strip().splitlines()[-1] if out.getvalue().strip() else ""
+
+
+@task
+def send_reminders(today: str | None = None) -> str:
+    """`today` (YYYY-MM-DD) to act as on another day, as the command's --today."""
+    return _run("send_reminders", *(["--today", today] if today else []))
+
+
+@task
+def purge_recipient_data() -> str:
+    return _run("purge_recipient_data")
+
+
+@task
+def prune_task_results() -> str:
+    # Finished tasks keep their arguments, whole messages among them (sign-in codes,
+    # payment handles in reminders): kept a week for the operator, then deleted.
+    return _run("prune_db_task_results", "--min-age-days", "7")
+
+
+@task
+def send_rollover_notices(cycle_id: int, pledge_ids: list[int]) -> str:
+    """Queue the rollover notice for each donor whose pledges (`pledge_ids`, of the cycle
+    before) carried over into cycle `cycle_id` (pledges.services.notify_rolled_over)."""
+    from pledges import services
+    from pledges.models import Pledge
+    from pods.models import Cycle
+
+    cycle = Cycle.objects.select_related("pod").get(pk=cycle_id)
+    pledges = list(Pledge.objects.filter(pk__in=pledge_ids).select_related("donor"))
+    # All the messages are queued, or none (and the task fails, to be seen and run again).
+    with transaction.atomic():
+        services.send_rollover_notices(cycle=cycle, pledges=pledges)
+    return f"{len({p.donor_id for p in pledges})} notices queued"
+
+
+DAILY = [send_reminders, purge_recipient_data, prune_task_results]
