@@ -150,7 +150,12 @@ class PlanLineForm(forms.Form):
 
     def __init__(self, *args, labels, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["payer"] = PayerField(label=_("Payer"), labels=labels, max_length=300)
+        self.fields["payer"] = PayerField(
+            label=_("Payer"),
+            labels=labels,
+            # One list on the page for every line (see pledges/plan.html).
+            widget=forms.TextInput(attrs={"list": "plan-payers", "autocomplete": "off"}),
+        )
 
 
 class BasePlanFormSet(forms.BaseFormSet):

@@ -364,19 +364,19 @@ def set_week_plan(
         recipients = set(cycle.enrollments.in_week(week).values_list("recipient_id", flat=True))
         totals = defaultdict(Decimal)
         pairs = set()
-        for payer_id, recipient_id, amount in lines:
+        for payer_id, line_recipient_id, amount in lines:
             if payer_id not in payers:
                 raise ValidationError(_("A payer is no longer a member of the pod."))
-            if recipient_id not in recipients:
+            if line_recipient_id not in recipients:
                 raise ValidationError(
                     _("A recipient is not enrolled in week %(week)s.") % {"week": week}
                 )
             if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
                 raise ValidationError(_("Each amount must be more than zero, in whole cents."))
-            if (payer_id, recipient_id) in pairs:
+            if (payer_id, line_recipient_id) in pairs:
                 raise ValidationError(_("The same payer is listed twice for one recipient."))
-            pairs.add((payer_id, recipient_id))
-            totals[recipient_id] += amount
+            pairs.add((payer_id, line_recipient_id))
+            totals[line_recipient_id] += amount
         if any(total > cycle.weekly_amount for total in totals.values()):
             raise ValidationError(
                 _("Nobody can be planned more than %(amount)s a week.")
