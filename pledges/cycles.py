@@ -123,6 +123,13 @@ def cycle_plan(request, slug):
     return _page(request, pod, next_form=form)
 
 
+def _posted_number(request):
+    try:
+        return int(request.POST.get("number", ""))
+    except ValueError:
+        return None
+
+
 def _planned_message(cycle):
     return _("Cycle %(number)s is planned to start on %(date)s.") % {
         "number": cycle.number,
@@ -132,10 +139,12 @@ def _planned_message(cycle):
 
 @login_required
 @require_POST
-def cycle_change(request, slug, number):
-    """Change the start, amount or slots of a cycle that has not started."""
+def cycle_change(request, slug):
+    """Change the start, amount or slots of a cycle that has not started. The page names
+    the cycle it showed, so a stale page never changes another one."""
     pod = get_pod_for_organizer(request, slug)
     _current, _following, changeable = _cycles(pod)
+    number = _posted_number(request)
     if changeable is None or changeable.number != number:
         messages.error(request, _("That cycle has started: its start and amounts stay."))
         return redirect("pods:cycle", slug=pod.slug)
@@ -153,11 +162,17 @@ def cycle_change(request, slug, number):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def cycle_end_early(request, slug, number):
-    """What ending the current cycle early ends, spelled out; then, on a yes, end it."""
+def cycle_end_early(request, slug):
+    """What ending the current cycle early ends, spelled out; then, on a yes (naming the
+    cycle the page showed), end it."""
     pod = get_pod_for_organizer(request, slug)
     current = pod.current_cycle()
-    if current is None or current.number != number:
+    stale = (
+        request.method == "POST"
+        and current is not None
+        and _posted_number(request) != current.number
+    )
+    if current is None or stale:
         messages.error(request, _("Only the current cycle can end early."))
         return redirect("pods:cycle", slug=pod.slug)
     preview = services.early_end_preview(current)

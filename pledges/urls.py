@@ -12,10 +12,6 @@ urlpatterns = [
     path("<slug:slug>/plan/<int:week>/", views.plan_review, name="plan"),
     path("<slug:slug>/cycle/", cycles.cycle_page, name="cycle"),
     path("<slug:slug>/cycle/plan/", cycles.cycle_plan, name="cycle_plan"),
-    path("<slug:slug>/cycle/<int:number>/change/", cycles.cycle_change, name="cycle_change"),
-    path(
-        "<slug:slug>/cycle/<int:number>/end-early/",
-        cycles.cycle_end_early,
-        name="cycle_end_early",
-    ),
+    path("<slug:slug>/cycle/change/", cycles.cycle_change, name="cycle_change"),
+    path("<slug:slug>/cycle/end-early/", cycles.cycle_end_early, name="cycle_end_early"),
 ]

@@ -37,7 +37,7 @@ def test_outsider_gets_404_and_donor_gets_403(client, outsider, donor, pod, cycl
     client.force_login(donor)
     assert client.get(url(pod)).status_code == 403
     assert client.post(url(pod, "pods:cycle_plan"), {}).status_code == 403
-    assert client.post(url(pod, "pods:cycle_end_early", 1)).status_code == 403
+    assert client.post(url(pod, "pods:cycle_end_early"), {"number": "1"}).status_code == 403
     assert Cycle.objects.count() == 1
     cycle.refresh_from_db()
     assert cycle.weeks == 15
@@ -124,8 +124,13 @@ def test_organizer_changes_the_planned_cycle(organizer_client, pod, cycle):
     )
     later = following.starts_on + datetime.timedelta(days=7)
     response = organizer_client.post(
-        url(pod, "pods:cycle_change", 2),
-        {"change-starts_on": later.isoformat(), "change-weekly_amount": "180", "change-slots": "5"},
+        url(pod, "pods:cycle_change"),
+        {
+            "number": "2",
+            "change-starts_on": later.isoformat(),
+            "change-weekly_amount": "180",
+            "change-slots": "5",
+        },
     )
     assert response.status_code == 302
     following.refresh_from_db()
@@ -141,8 +146,9 @@ def test_a_planned_cycle_cannot_move_into_the_running_one(organizer_client, pod,
         pod=pod, number=2, starts_on=cycle.ends_on + datetime.timedelta(days=1)
     )
     response = organizer_client.post(
-        url(pod, "pods:cycle_change", 2),
+        url(pod, "pods:cycle_change"),
         {
+            "number": "2",
             "change-starts_on": cycle.ends_on.isoformat(),
             "change-weekly_amount": "175",
             "change-slots": "3",
@@ -156,8 +162,13 @@ def test_a_planned_cycle_cannot_move_into_the_running_one(organizer_client, pod,
 
 def test_a_running_cycle_cannot_be_changed_here(organizer_client, pod, cycle):
     response = organizer_client.post(
-        url(pod, "pods:cycle_change", 1),
-        {"change-starts_on": "2030-01-01", "change-weekly_amount": "1", "change-slots": "1"},
+        url(pod, "pods:cycle_change"),
+        {
+            "number": "1",
+            "change-starts_on": "2030-01-01",
+            "change-weekly_amount": "1",
+            "change-slots": "1",
+        },
     )
     assert response.status_code == 302
     cycle.refresh_from_db()
@@ -168,7 +179,7 @@ def test_ending_early_says_what_it_ends_then_ends_it(
     organizer_client, pod, cycle, enrollment, donor
 ):
     Pledge.objects.create(cycle=cycle, donor=donor, amount=Decimal("100.00"), last_week=15)
-    response = organizer_client.get(url(pod, "pods:cycle_end_early", 1))
+    response = organizer_client.get(url(pod, "pods:cycle_end_early"))
     html = response.content.decode()
     assert "Cycle 1 will end after week 6" in html
     assert "9 weeks that have not started are dropped" in html
@@ -176,7 +187,7 @@ def test_ending_early_says_what_it_ends_then_ends_it(
     assert "1 donor's pledge ends after week 6." in html
     cycle.refresh_from_db()
     assert cycle.weeks == 15
-    response = organizer_client.post(url(pod, "pods:cycle_end_early", 1))
+    response = organizer_client.post(url(pod, "pods:cycle_end_early"), {"number": "1"})
     assert response.status_code == 302
     cycle.refresh_from_db()
     assert cycle.weeks == 6
@@ -185,7 +196,7 @@ def test_ending_early_says_what_it_ends_then_ends_it(
 
 def test_a_cycle_not_started_cannot_end_early(organizer_client, pod):
     Cycle.objects.create(pod=pod, number=1, starts_on=pod.today() + datetime.timedelta(days=3))
-    response = organizer_client.post(url(pod, "pods:cycle_end_early", 1))
+    response = organizer_client.post(url(pod, "pods:cycle_end_early"), {"number": "1"})
     assert response.status_code == 302
     assert Cycle.objects.get().ended_early_at is None
 
