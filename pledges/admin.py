@@ -15,11 +15,10 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from mutualaid import dates
 from mutualaid.admin import PodScopedAdmin, PodScopedTabularInline, SamePodForm
 from mutualaid.forms import add_service_errors
-from mutualaid.money import MoneyField
 from pledges import services
+from pledges.forms import NextCycleForm
 from pledges.models import Assignment, Pledge
 from pods.models import Cycle
 from pods.templatetags.money import format_money
@@ -142,21 +141,6 @@ class CycleForm(SamePodForm):
                 % {"week": used["week"]},
             )
         return cleaned_data
-
-
-class NextCycleForm(forms.Form):
-    starts_on = dates.DateField(
-        label=_("Starts on"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    weeks = forms.IntegerField(label=_("Weeks"), min_value=1, max_value=104)
-    weekly_amount = MoneyField(label=_("Weekly amount per recipient"))
-    slots = forms.IntegerField(
-        label=_("Slots"),
-        min_value=1,
-        max_value=32767,
-        help_text=_("How many neighbors the pod supports at once in the new cycle."),
-    )
 
 
 class ConfirmForm(forms.Form):

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
 
+from mutualaid import dates
 from mutualaid.money import MoneyField
 from pods.templatetags.money import format_money
 
@@ -97,13 +98,47 @@ def _week_label(cycle, week, current_week):
     return _("next week (week %(week)s, from %(date)s)") % values
 
 
-class PlanLineForm(forms.Form):
-    """One transfer of a week's plan, as an organizer adjusts it. Payers and recipients
-    are choices given by the view (active members; recipients enrolled that week), so
-    that a page of any length costs no query per line."""
+def payer_labels(people):
+    """What the plan editor's payer field shows and reads back for each member: their
+    shown name, with their email added when two members share a name. `people` are
+    (user id, shown name, email); returns {user id: label}."""
+    counts = {}
+    for _pk, name, _email in people:
+        counts[name.casefold()] = counts.get(name.casefold(), 0) + 1
+    return {
+        pk: name if counts[name.casefold()] == 1 else f"{name} <{email}>"
+        for pk, name, email in people
+    }
 
-    payer = forms.TypedChoiceField(label=_("Payer"), coerce=int)
-    recipient = forms.TypedChoiceField(label=_("Recipient"), coerce=int)
+
+class PayerField(forms.CharField):
+    """A payer typed (or picked from the page's <datalist>) by name: one text input
+    instead of a dropdown of every member on every line. `labels` is {user id: label}."""
+
+    default_error_messages = {
+        "unknown": _("Pick a member of the pod from the list."),
+    }
+
+    def __init__(self, *, labels, **kwargs):
+        super().__init__(**kwargs)
+        self.ids = {label.casefold(): pk for pk, label in labels.items()}
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        pk = self.ids.get(" ".join(value.split()).casefold())
+        if pk is None:
+            raise forms.ValidationError(self.error_messages["unknown"], code="unknown")
+        return pk
+
+
+class PlanLineForm(forms.Form):
+    """One transfer to the recipient whose lines are being edited. The payer is read by
+    name against the labels the view gives (active members), so that a page of any
+    length costs no query per line."""
+
+    payer = forms.CharField(label=_("Payer"))
     amount = MoneyField(
         label=_("Amount"),
         error_messages={
@@ -113,23 +148,29 @@ class PlanLineForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, payers, recipients, **kwargs):
+    def __init__(self, *args, labels, **kwargs):
         super().__init__(*args, **kwargs)
-        blank = [("", "—")]
-        self.fields["payer"].choices = blank + list(payers)
-        self.fields["recipient"].choices = blank + list(recipients)
+        self.fields["payer"] = PayerField(
+            label=_("Payer"),
+            labels=labels,
+            # One list on the page for every line (see pledges/plan.html).
+            widget=forms.TextInput(attrs={"list": "plan-payers", "autocomplete": "off"}),
+        )
 
 
 class BasePlanFormSet(forms.BaseFormSet):
+    """One recipient's lines of a week's plan."""
+
     # Lines a posted form may have beyond the page's: the plan may have shrunk since.
     SLACK = 20
 
-    def __init__(self, *args, weekly_amount, currency, **kwargs):
+    def __init__(self, *args, recipient_id, recipient_name, weekly_amount, currency, **kwargs):
+        self.recipient_id = recipient_id
+        self.recipient_name = recipient_name
         self.weekly_amount = weekly_amount
         self.currency = currency
-        # The page shows the plan's lines and a few empty ones, and no script adds more.
-        # A far larger count is forged, and building thousands of lines (each choosing
-        # among every member) would tie up the server for a minute: refuse it instead.
+        # The page shows the plan's lines and an empty one, and no script adds more. A far
+        # larger count is forged: refuse it rather than build thousands of lines.
         self.max_num = self.absolute_max = (
             len(kwargs.get("initial") or []) + self.extra + self.SLACK
         )
@@ -144,11 +185,7 @@ class BasePlanFormSet(forms.BaseFormSet):
     def lines(self):
         """The kept lines as (payer id, recipient id, amount), once valid."""
         return [
-            (
-                form.cleaned_data["payer"],
-                form.cleaned_data["recipient"],
-                form.cleaned_data["amount"],
-            )
+            (form.cleaned_data["payer"], self.recipient_id, form.cleaned_data["amount"])
             for form in self._kept_forms()
         ]
 
@@ -161,36 +198,61 @@ class BasePlanFormSet(forms.BaseFormSet):
     def clean(self):
         if any(self.errors):
             return
-        seen = {}
-        totals = {}
+        seen = set()
+        total = Decimal("0")
         for form in self._kept_forms():
-            pair = (form.cleaned_data["payer"], form.cleaned_data["recipient"])
-            if pair in seen:
+            payer = form.cleaned_data["payer"]
+            if payer in seen:
                 form.add_error(
                     "payer",
                     _("This payer already has a line for this recipient: change that line."),
                 )
-            seen[pair] = form
-            recipient = form.cleaned_data["recipient"]
-            totals[recipient] = totals.get(recipient, Decimal("0")) + form.cleaned_data["amount"]
-        over = [recipient for recipient, total in totals.items() if total > self.weekly_amount]
-        if over:
-            names = dict(self.forms[0].fields["recipient"].choices) if self.forms else {}
+            seen.add(payer)
+            total += form.cleaned_data["amount"]
+        if total > self.weekly_amount:
             raise forms.ValidationError(
-                [
-                    _("%(name)s would get %(total)s, more than the %(amount)s a week.")
-                    % {
-                        "name": names.get(recipient, recipient),
-                        "total": format_money(totals[recipient], self.currency),
-                        "amount": format_money(self.weekly_amount, self.currency),
-                    }
-                    for recipient in over
-                ]
-            )
-        if not seen:
-            raise forms.ValidationError(
-                _("A plan needs at least one transfer. To change everything, edit the lines.")
+                _("%(name)s would get %(total)s, more than the %(amount)s a week.")
+                % {
+                    "name": self.recipient_name,
+                    "total": format_money(total, self.currency),
+                    "amount": format_money(self.weekly_amount, self.currency),
+                }
             )
 
 
-PlanFormSet = forms.formset_factory(PlanLineForm, formset=BasePlanFormSet, extra=2, can_delete=True)
+PlanFormSet = forms.formset_factory(PlanLineForm, formset=BasePlanFormSet, extra=1, can_delete=True)
+
+
+class NextCycleForm(forms.Form):
+    """Plan the cycle after the current one (see services.start_next_cycle); the admin's
+    action and the organizers' cycle page both use it."""
+
+    starts_on = dates.DateField(
+        label=_("Starts on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    weeks = forms.IntegerField(label=_("Weeks"), min_value=1, max_value=104)
+    weekly_amount = MoneyField(label=_("Weekly amount per recipient"))
+    slots = forms.IntegerField(
+        label=_("Slots"),
+        min_value=1,
+        max_value=32767,
+        help_text=_("How many neighbors the pod supports at once in the new cycle."),
+    )
+
+
+class PlannedCycleForm(forms.Form):
+    """Change a cycle that has not started: its start, weekly amount and slots (see
+    services.change_planned_cycle)."""
+
+    starts_on = dates.DateField(
+        label=_("Starts on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    weekly_amount = MoneyField(label=_("Weekly amount per recipient"))
+    slots = forms.IntegerField(
+        label=_("Slots"),
+        min_value=1,
+        max_value=32767,
+        help_text=_("How many neighbors the pod supports at once in this cycle."),
+    )

@@ -322,10 +322,21 @@ def handle_recently_changed(recipient: Recipient, now: datetime.datetime | None 
     return recipient.handle_changed_at > now - datetime.timedelta(days=HANDLE_WARNING_DAYS)
 
 
-def set_week_plan(*, cycle: Cycle, week: int, lines, correcting_started: bool = False) -> None:
+def set_week_plan(
+    *,
+    cycle: Cycle,
+    week: int,
+    lines,
+    correcting_started: bool = False,
+    recipient_id: int | None = None,
+) -> None:
     """Replace the stored plan of a week with `lines` (payer id, recipient id, amount), as
     an organizer adjusted it. A week that has started is frozen: only an organizer's
     explicit correction (`correcting_started`) changes it.
+
+    With `recipient_id`, only that recipient's lines are replaced (the plan editor posts
+    one recipient at a time) and the other lines stay exactly as stored: two organizers
+    editing two recipients of one week do not undo each other.
 
     The form checks all of this first, with messages next to each line; checking again
     here, under the cycle's lock, keeps a plan valid when a recipient leaves or a member
@@ -342,7 +353,16 @@ def set_week_plan(*, cycle: Cycle, week: int, lines, correcting_started: bool = 
                 )
                 % {"week": week}
             )
-        if not lines:
+        kept = []
+        if recipient_id is not None:
+            if any(line[1] != recipient_id for line in lines):
+                raise ValidationError(_("These lines are for another recipient."))
+            kept = list(
+                cycle.assignments.filter(week=week)
+                .exclude(recipient_id=recipient_id)
+                .values_list("payer_id", "recipient_id", "amount")
+            )
+        if not lines and not kept:
             raise ValidationError(_("A plan needs at least one transfer."))
         payers = set(
             Membership.objects.active()
@@ -352,26 +372,32 @@ def set_week_plan(*, cycle: Cycle, week: int, lines, correcting_started: bool = 
         recipients = set(cycle.enrollments.in_week(week).values_list("recipient_id", flat=True))
         totals = defaultdict(Decimal)
         pairs = set()
-        for payer_id, recipient_id, amount in lines:
+        for payer_id, line_recipient_id, amount in lines:
             if payer_id not in payers:
                 raise ValidationError(_("A payer is no longer a member of the pod."))
-            if recipient_id not in recipients:
+            if line_recipient_id not in recipients:
                 raise ValidationError(
                     _("A recipient is not enrolled in week %(week)s.") % {"week": week}
                 )
             if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
                 raise ValidationError(_("Each amount must be more than zero, in whole cents."))
-            if (payer_id, recipient_id) in pairs:
+            if (payer_id, line_recipient_id) in pairs:
                 raise ValidationError(_("The same payer is listed twice for one recipient."))
-            pairs.add((payer_id, recipient_id))
-            totals[recipient_id] += amount
+            pairs.add((payer_id, line_recipient_id))
+            totals[line_recipient_id] += amount
         if any(total > cycle.weekly_amount for total in totals.values()):
             raise ValidationError(
                 _("Nobody can be planned more than %(amount)s a week.")
                 % {"amount": cycle.weekly_amount}
             )
+        # The whole week as it was, for the payers' notices (compared with the whole week
+        # after); only the lines being replaced go.
+        before = list(
+            cycle.assignments.filter(week=week).values_list("payer_id", "recipient_id", "amount")
+        )
         stale = cycle.assignments.filter(week=week)
-        before = list(stale.values_list("payer_id", "recipient_id", "amount"))
+        if recipient_id is not None:
+            stale = stale.filter(recipient_id=recipient_id)
         stale.delete()
         Assignment.objects.bulk_create(
             Assignment(
@@ -738,6 +764,84 @@ def start_next_cycle(
         )
         notify_rolled_over(cycle=new, pledges=rolling)
     return new
+
+
+def plan_first_cycle(
+    *, pod, starts_on: datetime.date, weeks: int, weekly_amount: Decimal, slots: int
+) -> Cycle:
+    """Plan a pod's very first cycle (later ones come from `start_next_cycle`)."""
+    with transaction.atomic():
+        # Lock the pod: two organizers planning at once make one cycle 1, not an error.
+        type(pod).objects.select_for_update().get(pk=pod.pk)
+        if pod.cycles.exists():
+            raise ValidationError(_("This pod has a cycle already: plan the next one."))
+        cycle = Cycle(
+            pod=pod,
+            number=1,
+            starts_on=starts_on,
+            weeks=weeks,
+            weekly_amount=weekly_amount,
+            slots=slots,
+        )
+        cycle.full_clean()
+        cycle.save()
+    return cycle
+
+
+def change_planned_cycle(
+    *, cycle: Cycle, starts_on: datetime.date, weekly_amount: Decimal, slots: int
+) -> Cycle:
+    """Change a cycle that has not started yet: its first day (never before the previous
+    cycle ends), its weekly amount and its slots (never below a slot in use). Its stored
+    plans are rebuilt, since what each recipient needs may have changed. A cycle that has
+    started keeps its dates; ending it early is `end_cycle_early`."""
+    with transaction.atomic():
+        cycle = _lock_cycle(cycle)
+        if cycle.has_started(1):
+            raise ValidationError(
+                _("Cycle %(number)s has started: its start and amounts no longer change here.")
+                % {"number": cycle.number}
+            )
+        used = cycle.enrollments.filter(last_week__gte=F("first_week")).aggregate(slot=Max("slot"))[
+            "slot"
+        ]
+        if used and slots < used:
+            raise ValidationError(
+                {
+                    "slots": _(
+                        "Slot %(slot)s is in use: free it before cutting the slots below it."
+                    )
+                    % {"slot": used}
+                }
+            )
+        if starts_on < cycle.pod.today():
+            raise ValidationError({"starts_on": _("A cycle cannot start in the past.")})
+        previous = cycle.preceding()
+        if previous is not None and starts_on <= previous.ends_on:
+            raise ValidationError(
+                {
+                    "starts_on": _(
+                        "Cycle %(number)s runs until %(end)s: this one can start on "
+                        "%(earliest)s or later."
+                    )
+                    % {
+                        "number": previous.number,
+                        "end": previous.ends_on,
+                        "earliest": previous.ends_on + datetime.timedelta(days=1),
+                    }
+                }
+            )
+        cycle.starts_on = starts_on
+        cycle.weekly_amount = weekly_amount
+        cycle.slots = slots
+        cycle.full_clean()
+        try:
+            with transaction.atomic():
+                cycle.save(update_fields=["starts_on", "weekly_amount", "slots"])
+        except IntegrityError as error:
+            raise ValidationError(_("The cycle would overlap another cycle of the pod.")) from error
+        replan(cycle=cycle, from_week=1)
+    return cycle
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import localize_input
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from mutualaid.forms import add_service_errors
 from mutualaid.pwa import SHARED_FILE_FIELD
 from pledges import services
-from pledges.forms import PlanFormSet, PledgeForm
+from pledges.forms import PlanFormSet, PledgeForm, payer_labels
 from pledges.models import Pledge
 from pods.access import get_pod_for_member, get_pod_for_organizer
 from pods.models import Membership
@@ -172,6 +173,9 @@ class RecipientRow:
     handle_warning: bool = False
     enrolled: bool = True
     shortfall: Decimal = Decimal("0.00")
+    # The plan editor's: this recipient's lines as a form, and a refusal of the service.
+    formset: object = None
+    error: str = ""
 
     @property
     def planned(self):
@@ -299,20 +303,22 @@ def _whole_plan(cycle, week, owed, now):
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_review(request, slug, week):
-    """Organizers review a week's plan and, until the week starts, adjust it: change an
-    amount, a payer or a recipient, add or remove a line."""
+    """Organizers review a week's plan and, until the week starts, adjust it, one
+    recipient at a time: change an amount or a payer, add or remove a line. Payers are
+    typed or picked from one list of the pod's members (a <datalist>), and only the lines
+    of the recipient being edited are posted, so the page stays small at pod size."""
     pod = get_pod_for_organizer(request, slug)
     cycle = pod.current_cycle()
     if cycle is None or not 1 <= week <= cycle.weeks:
         raise Http404(_("No such week."))
     started = cycle.has_started(week)
     plan = services.week_plan(cycle=cycle, week=week)
-    enrollments = list(cycle.enrollments.in_week(week).in_slot_order().select_related("recipient"))
-    payers = sorted(
-        ((m.user_id, public_name(m.user)) for m in pod.memberships.active().select_related("user")),
-        key=lambda choice: choice[1].casefold(),
+    labels = payer_labels(
+        [
+            (m.user_id, public_name(m.user), m.user.email)
+            for m in pod.memberships.active().select_related("user")
+        ]
     )
-    recipients = [(e.recipient_id, e.recipient.display_name) for e in enrollments]
     context = {
         "pod": pod,
         "membership": request.membership,
@@ -323,34 +329,66 @@ def plan_review(request, slug, week):
         "week_starts_on": cycle.week_starts_on(week),
         "previous_week": week - 1 if week > 1 else None,
         "next_week": week + 1 if week < cycle.weeks else None,
+        "payer_choices": sorted(labels.values(), key=str.casefold),
     }
     owed = services.owed_lines(cycle=cycle, week=week, plan=plan)
     context.update(_whole_plan(cycle, week, owed, timezone.now()))
-    formset = PlanFormSet(
-        request.POST if request.method == "POST" else None,
-        initial=[
-            {"payer": line.payer_id, "recipient": line.recipient_id, "amount": line.amount}
-            for line in plan
-        ],
-        form_kwargs={"payers": payers, "recipients": recipients},
-        weekly_amount=cycle.weekly_amount,
-        currency=pod.currency,
-    )
-    if formset.is_bound and formset.is_valid():
+    posted = None
+    if request.method == "POST":
         try:
-            # A started week is frozen; only this explicit tick corrects it.
-            services.set_week_plan(
-                cycle=cycle,
-                week=week,
-                lines=formset.lines(),
-                correcting_started=request.POST.get("correct_started") == "yes",
-            )
-        except ValidationError as error:
-            context["error"] = " ".join(error.messages)
-        else:
-            messages.success(request, _("The plan for week %(week)s is saved.") % {"week": week})
-            return redirect("pods:plan", slug=pod.slug, week=week)
-    context["formset"] = formset
+            posted = int(request.POST.get("recipient", ""))
+        except ValueError:
+            posted = None
+    editable = {row.recipient.pk for row in context["rows"] if row.enrolled}
+    for row in context["rows"]:
+        if row.recipient.pk not in editable:
+            row.formset = None
+            continue
+        bound = request.method == "POST" and posted == row.recipient.pk
+        row.formset = PlanFormSet(
+            request.POST if bound else None,
+            prefix=f"r{row.recipient.pk}",
+            initial=[
+                {
+                    "payer": labels.get(line.assignment.payer_id, ""),
+                    # Written as the amount field reads it back, in the reader's language.
+                    "amount": localize_input(line.assignment.amount),
+                }
+                for line in row.lines
+            ],
+            form_kwargs={"labels": labels},
+            recipient_id=row.recipient.pk,
+            recipient_name=row.recipient.display_name,
+            weekly_amount=cycle.weekly_amount,
+            currency=pod.currency,
+        )
+        if bound:
+            context["posted_row"] = row
+    if request.method == "POST":
+        row = context.get("posted_row")
+        if row is None:
+            context["error"] = _(
+                "That recipient is not enrolled in week %(week)s any more: nothing was saved."
+            ) % {"week": week}
+        elif row.formset.is_valid():
+            try:
+                # A started week is frozen; only this explicit tick corrects it.
+                services.set_week_plan(
+                    cycle=cycle,
+                    week=week,
+                    lines=row.formset.lines(),
+                    correcting_started=request.POST.get("correct_started") == "yes",
+                    recipient_id=row.recipient.pk,
+                )
+            except ValidationError as error:
+                row.error = " ".join(error.messages)
+            else:
+                messages.success(
+                    request,
+                    _("The plan for %(name)s in week %(week)s is saved.")
+                    % {"name": row.recipient.display_name, "week": week},
+                )
+                return redirect("pods:plan", slug=pod.slug, week=week)
     return render(request, "pledges/plan.html", context)
 
 

@@ -236,7 +236,7 @@ def rendered_pages(client, maple, elm):
         ("receipts:receipt_create", {"amount": "x"}),
         ("receipts:receipt_void", {"reason": ""}),
         ("recipients:refer", {"display_name": ""}),
-        ("pods:plan", {"form-TOTAL_FORMS": "1", "form-INITIAL_FORMS": "0", "form-0-amount": "x"}),
+        ("pods:plan", {"recipient": "x", "form-TOTAL_FORMS": "1", "form-0-amount": "x"}),
         ("users:profile", {"display_name": "x" * 500}),
     ]
     patterns = dict(url_patterns())

@@ -361,13 +361,18 @@ def test_a_forged_line_count_cannot_make_the_plan_page_build_thousands_of_lines(
     client.force_login(organizer)
     week = cycle.current_week() + 1
     url = reverse("pods:plan", args=[pod.slug, week])
-    shown = client.get(url).context["formset"]
+    rid = enrollment.recipient_id
+    (row,) = client.get(url).context["rows"]
+    shown = row.formset
     plan = list(Assignment.objects.filter(cycle=cycle, week=week).values_list("pk", "amount"))
 
-    response = client.post(url, {"form-TOTAL_FORMS": "99999999", "form-INITIAL_FORMS": "0"})
+    response = client.post(
+        url,
+        {"recipient": str(rid), f"r{rid}-TOTAL_FORMS": "99999999", f"r{rid}-INITIAL_FORMS": "0"},
+    )
 
     assert response.status_code == 200
-    formset = response.context["formset"]
+    formset = response.context["posted_row"].formset
     assert len(formset.forms) == shown.absolute_max < len(shown.forms) + 30
     assert "Please submit at most" in response.text
     assert plan == list(

@@ -157,16 +157,16 @@ def test_weekly_plan_form_refuses_crafted_amounts(client, organizer, pod, plan, 
     response = client.post(
         reverse("pods:plan", args=[pod.slug, 7]),
         {
-            "form-TOTAL_FORMS": "1",
-            "form-INITIAL_FORMS": "1",
-            "form-0-payer": str(line.payer_id),
-            "form-0-recipient": str(line.recipient_id),
-            "form-0-amount": amount,
+            "recipient": str(line.recipient_id),
+            f"r{line.recipient_id}-TOTAL_FORMS": "1",
+            f"r{line.recipient_id}-INITIAL_FORMS": "1",
+            f"r{line.recipient_id}-0-payer": "Dana",
+            f"r{line.recipient_id}-0-amount": amount,
         },
     )
 
     assert response.status_code == 200
-    assert response.context["formset"].forms[0].errors["amount"]
+    assert response.context["posted_row"].formset.forms[0].errors["amount"]
     assert set(Assignment.objects.values_list("payer", "recipient", "amount")) == before
 
 
@@ -179,17 +179,17 @@ def test_an_extra_plan_line_with_a_crafted_amount_is_refused(client, organizer, 
     response = client.post(
         reverse("pods:plan", args=[pod.slug, 7]),
         {
-            "form-TOTAL_FORMS": "2",
-            "form-INITIAL_FORMS": "1",
-            "form-0-payer": str(line.payer_id),
-            "form-0-recipient": str(line.recipient_id),
-            "form-0-amount": "100.00",
-            "form-1-amount": amount,
+            "recipient": str(line.recipient_id),
+            f"r{line.recipient_id}-TOTAL_FORMS": "2",
+            f"r{line.recipient_id}-INITIAL_FORMS": "1",
+            f"r{line.recipient_id}-0-payer": "Dana",
+            f"r{line.recipient_id}-0-amount": "100.00",
+            f"r{line.recipient_id}-1-amount": amount,
         },
     )
 
     assert response.status_code == 200
-    assert response.context["formset"].forms[1].errors
+    assert response.context["posted_row"].formset.forms[1].errors
 
 
 @pytest.mark.parametrize("amount", ["sNaN", "1e1000000", MILLION_DIGITS, "Infinity"])
