@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
@@ -104,6 +105,13 @@ class PaymentForm(forms.Form):
         error_messages={"max_length": _("Keep this to %(limit_value)d characters at most.")},
     )
 
+    language = forms.ChoiceField(
+        label=_("Language of their private page"),
+        choices=[("", _("Their browser's language")), *settings.LANGUAGES],
+        required=False,
+        help_text=_("They can change it on their page."),
+    )
+
     # A handle that shows other than it is sends money elsewhere (see mutualaid/text.py).
     def clean_payment_handle(self):
         return clean_typed_text(self.cleaned_data["payment_handle"])
@@ -117,6 +125,12 @@ class PaymentForm(forms.Form):
         if method and method != PaymentMethod.CASH and not cleaned_data.get("payment_handle"):
             self.add_error("payment_handle", _("Give the handle neighbors send the money to."))
         return cleaned_data
+
+
+class LinkForm(forms.Form):
+    """A new private link, in a language the organizer may choose for it."""
+
+    language = PaymentForm.base_fields["language"]
 
 
 class EnrollForm(PaymentForm):

@@ -52,6 +52,7 @@ TOKEN_KIND = {
     "recipients:link": "recipient_token",
     "recipients:confirm_arrival": "recipient_token",
     "recipients:leave": "recipient_token",
+    "recipients:link_language": "recipient_token",
     "users:join": "invitation_token",
 }
 

@@ -123,7 +123,7 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = get_user_model()
-        fields = ["display_name", "anonymous_to_recipients"]
+        fields = ["display_name", "anonymous_to_recipients", "language"]
         widgets = {"display_name": forms.TextInput(attrs={"autocomplete": "nickname"})}
 
     def clean_display_name(self):
