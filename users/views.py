@@ -89,13 +89,14 @@ def profile(request):
 def set_language(request):
     """The language menu on every page: Django's set_language (the cookie, and back to
     the page the menu was on), and for a signed-in person their account's setting too."""
-    response = django_set_language(request)
     language = request.POST.get("language", "")
-    if (
-        request.user.is_authenticated
-        and language in dict(settings.LANGUAGES)
-        and check_for_language(language)
-    ):
+    if language not in dict(settings.LANGUAGES) or not check_for_language(language):
+        # Only the languages the menu offers: anything else changes nothing.
+        request.POST = request.POST.copy()
+        request.POST.pop("language", None)
+        language = ""
+    response = django_set_language(request)
+    if language and request.user.is_authenticated:
         request.user.language = language
         request.user.save(update_fields=["language"])
     return response
