@@ -12,7 +12,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 \
 UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 MANAGE := $(UV) run --frozen python manage.py
 
-.PHONY: install run test lint check-deploy clean
+.PHONY: install run test lint check-deploy clean messages messages-check
 
 .tools/bin/uv:
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed; none was found." >&2; exit 1; }
@@ -21,6 +21,19 @@ MANAGE := $(UV) run --frozen python manage.py
 
 install: $(if $(filter .tools/bin/uv,$(UV)),.tools/bin/uv)
 	$(UV) sync --frozen --python "$(PYTHON)"
+	@# The catalogs' .mo files are built here, not committed, by Babel (a dependency), so
+	@# that installing needs no GNU gettext. A catalog marked fuzzy is skipped (and
+	@# `make messages-check` says so).
+	if compgen -G "locale/*/LC_MESSAGES/django.po" >/dev/null; then \
+		$(UV) run --frozen pybabel -q compile -d locale -D django; fi
+
+# Update locale/*/LC_MESSAGES/django.po from the code, for translators (needs gettext).
+messages: install
+	$(UV) run --frozen python scripts/check_messages.py --write
+
+# Fails when a catalog is stale, or has an untranslated or fuzzy entry (needs gettext).
+messages-check: install
+	$(UV) run --frozen python scripts/check_messages.py
 
 run: install
 	DEBUG=true $(MANAGE) migrate --no-input

@@ -25,9 +25,9 @@ logger = logging.getLogger(__name__)
 
 
 def render_email(name, *, to, context, language=None) -> EmailMultiAlternatives:
-    """One message to one address. People have no language setting yet, so mail is in
-    the site's language unless `language` says otherwise (the reader of a page may not be
-    the reader of the mail)."""
+    """One message to one address, in its reader's `language`: the person's own setting
+    (User.language), never the language of the page that caused it (the reader of a page
+    may not be the reader of the mail). The site's language when they have none."""
     with translation.override(language or settings.LANGUAGE_CODE):
         subject = render_to_string(f"emails/{name}_subject.txt", context)
         text = render_to_string(f"emails/{name}_body.txt", context)

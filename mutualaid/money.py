@@ -1,13 +1,34 @@
-"""Money is a Decimal with two places, never a float."""
+"""Money is a Decimal with two places, never a float. Read and written the reader's way,
+by CLDR's rules for the active language (Babel), never by rules of our own.
 
+How a typed amount is read (MoneyField), in every language:
+- digits of any script: 175, ١٧٥ (an Arabic keyboard) and ۱۷۵ are all 175;
+- at most one decimal mark, the reader's language's (CLDR: "." in English and Arabic, ","
+  in Spanish; the Arabic decimal separator ٫ in any language), followed by one or two
+  digits;
+- grouping marks (the language's: "," in English and Arabic, "." in Spanish; the Arabic
+  thousands separator ٬ and spaces in any language), one kind only, and only between
+  groups of three digits before the decimal mark: "1.970,50" in Spanish, "1,970.50" in
+  English; "17.50" in Spanish is refused, as is "١٧٥,٥٠" in Arabic;
+- refused as ambiguous, in every language: one "." or "," with exactly three digits after
+  it and nothing else ("1.970" in Spanish, "1,970" in English). Writers of one country
+  read it as 1970 and of another as 1.97 (many Spanish speakers in the US write a decimal
+  point), and an amount off by a factor of a thousand is money sent wrong. The message
+  offers both unambiguous ways: 1970, or 1.970,00 with the cents.
+"""
+
+import functools
 import re
 import unicodedata
 from decimal import Decimal
 
+from babel import Locale, UnknownLocaleError
+from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.utils.formats import number_format, sanitize_separators
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 # Up to 99,999,999.99: enough for any pod, small enough to catch a typo in a form.
@@ -19,12 +40,32 @@ MONEY = {
 MONEY_MAX = Decimal("99999999.99")
 _WHOLE_DIGITS = MONEY["max_digits"] - MONEY["decimal_places"]
 
-# What an amount may look like once the reader's separators are read: digits, maybe a
-# point and digits after it. \d is a digit of any script (١٧٥ from an Arabic keyboard
-# is 175); anything Decimal would read besides (NaN, Infinity, 1e5, 1_000) is refused.
-_AMOUNT = re.compile(r"(?P<sign>[-+]?)(?P<whole>\d*)(?:\.(?P<cents>\d*))?")
-# The Arabic decimal separator, as Arabic keyboards type it.
-_ARABIC_DECIMAL_SEPARATOR = "\u066b"
+# Marks an amount may hold, whatever the language; which of "." and "," is the decimal
+# one is the language's. \d is a digit of any script; anything Decimal would read
+# besides (NaN, Infinity, 1e5, 1_000, 0x10) is refused.
+_ARABIC_DECIMAL = "\u066b"
+_ARABIC_GROUP = "\u066c"
+_SPACES = " \u00a0\u202f"
+_AMOUNT = re.compile(rf"(?P<sign>[-+]?)(?P<body>[\d.,{_ARABIC_DECIMAL}{_ARABIC_GROUP}{_SPACES}]*)")
+# Direction marks a copied amount may carry (CLDR puts one before Arabic money).
+_BIDI_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u061c"))
+
+
+@functools.lru_cache(maxsize=32)
+def _locale(language):
+    try:
+        return Locale.parse(translation.to_locale(language))
+    except (ValueError, TypeError, UnknownLocaleError):
+        return Locale.parse("en")
+
+
+def reader_locale() -> Locale:
+    """Babel's locale for the active language (the site's when none is active)."""
+    return _locale(translation.get_language() or settings.LANGUAGE_CODE)
+
+
+def _ascii_digits(digits):
+    return "".join(str(unicodedata.decimal(d)) for d in digits)
 
 
 class MoneyField(forms.DecimalField):
@@ -41,6 +82,9 @@ class MoneyField(forms.DecimalField):
         "min_value": _("The amount must be more than zero."),
         "max_value": _("That is more than %(limit_value)s. Please check the amount."),
         "max_decimal_places": _("Use at most two decimal places, such as 87.50."),
+        "ambiguous": _(
+            "This amount could be read two ways. Write %(plain)s, or %(with_cents)s with the cents."
+        ),
     }
 
     def __init__(self, *, max_value=None, max_digits=None, decimal_places=None, **kwargs):
@@ -61,25 +105,60 @@ class MoneyField(forms.DecimalField):
         if value in self.empty_values:
             return None
         if isinstance(value, (Decimal, int)):
-            value = format(Decimal(value), "f")
-        text = sanitize_separators(str(value).strip().replace(_ARABIC_DECIMAL_SEPARATOR, "."))
-        match = _AMOUNT.fullmatch(text.strip())
-        if match is None or not (match["whole"] or match["cents"]):
-            raise ValidationError(self.error_messages["invalid"], code="invalid")
-        whole, cents = match["whole"], match["cents"] or ""
+            if not Decimal(value).is_finite():
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
+            return self._read(format(Decimal(value), "f"), decimal=".", group="")
+        locale = reader_locale()
+        return self._read(
+            str(value).translate(_BIDI_MARKS).strip(),
+            decimal=get_decimal_symbol(locale),
+            group=get_group_symbol(locale),
+        )
+
+    def _read(self, text, *, decimal, group):
+        """The amount `text` writes, by the rules in this module's docstring."""
+        invalid = ValidationError(self.error_messages["invalid"], code="invalid")
+        match = _AMOUNT.fullmatch(text)
+        if match is None:
+            raise invalid
+        decimals = {decimal, _ARABIC_DECIMAL}
+        groups = (set(_SPACES) | {_ARABIC_GROUP, group}) - decimals - {""}
+        body = match["body"]
+        points = [i for i, c in enumerate(body) if c in decimals]
+        if len(points) > 1:
+            raise invalid
+        whole, cents = (body[: points[0]], body[points[0] + 1 :]) if points else (body, "")
+        used = {c for c in whole if not c.isdigit()}
+        if not (whole or cents) or (cents and not cents.isdigit()) or used - groups:
+            raise invalid
+        parts = re.split(f"[{re.escape(''.join(used))}]", whole) if used else [whole]
+        if len(used) > 1 or (
+            len(parts) > 1
+            and (not 1 <= len(parts[0]) <= 3 or any(len(part) != 3 for part in parts[1:]))
+        ):
+            raise invalid
         if len(cents) > 2:
             raise ValidationError(
                 self.error_messages["max_decimal_places"],
                 code="max_decimal_places",
                 params={"max": 2},
             )
-        # Digits of another script as 0-9; bounded first, so this never walks a
-        # million characters.
-        whole = "".join(str(unicodedata.decimal(d)) for d in whole[:64]).lstrip("0")
-        if len(whole) > _WHOLE_DIGITS or len(match["whole"]) > 64:
+        if len(whole) > 64:
             raise self._too_much()
-        cents = "".join(str(unicodedata.decimal(d)) for d in cents)
-        return Decimal(f"{match['sign']}{whole or '0'}.{cents or '0'}").quantize(Decimal("0.01"))
+        digits = _ascii_digits("".join(parts)).lstrip("0")
+        if len(digits) > _WHOLE_DIGITS:
+            raise self._too_much()
+        if not points and len(parts) == 2 and used <= {".", ","}:
+            raise self._ambiguous(Decimal(digits))
+        amount = Decimal(f"{digits or '0'}.{_ascii_digits(cents) or '0'}")
+        return (-amount if match["sign"] == "-" else amount).quantize(Decimal("0.01"))
+
+    def prepare_value(self, value):
+        # An amount shown in the field is written as the field reads it (Django's own
+        # formats for Arabic write decimals with a comma, CLDR's with a point).
+        if isinstance(value, Decimal) and value.is_finite() or isinstance(value, int):
+            return format_decimal(value, format="0.00", locale=reader_locale())
+        return value
 
     def validate(self, value):
         super().validate(value)
@@ -98,7 +177,19 @@ class MoneyField(forms.DecimalField):
         return ValidationError(
             self.error_messages["max_value"],
             code="max_value",
+            params={"limit_value": _grouped(self.max_value)},
+        )
+
+    def _ambiguous(self, whole):
+        return ValidationError(
+            self.error_messages["ambiguous"],
+            code="ambiguous",
             params={
-                "limit_value": number_format(self.max_value, decimal_pos=2, force_grouping=True)
+                "plain": format_decimal(whole, format="0", locale=reader_locale()),
+                "with_cents": _grouped(whole),
             },
         )
+
+
+def _grouped(amount):
+    return format_decimal(amount, format="#,##0.00", locale=reader_locale())

@@ -125,6 +125,7 @@ def send_reminders(*, cycle: Cycle, today: datetime.date, dry_run: bool = False)
         message = render_email(
             "reminder",
             to=payer.email,
+            language=payer.language,
             context={**context, "name": _name(payer), "transfers": transfers},
         )
         if dry_run or _claim(pod=pod, user=payer, kind=kind, key=reminder_key, message=message):
@@ -149,6 +150,7 @@ def send_reminders(*, cycle: Cycle, today: datetime.date, dry_run: bool = False)
         message = render_email(
             "missing_transfers",
             to=organizer.email,
+            language=organizer.language,
             context={**context, "name": _name(organizer), "rows": rows, "total": total},
         )
         if dry_run or _claim(pod=pod, user=organizer, kind=kind, key=daily_key, message=message):

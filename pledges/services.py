@@ -120,6 +120,7 @@ def send_rollover_notices(*, cycle: Cycle, pledges) -> None:
         render_email(
             "pledge_rolled_over",
             to=donor.email,
+            language=donor.language,
             context={
                 "name": donor.display_name or donor.email.split("@")[0],
                 "pod": cycle.pod,

@@ -18,6 +18,7 @@ class RecipientAdmin(PodScopedAdmin):
         "payment_method",
         "payment_handle",
         "contact",
+        "language",
         "handle_changed_at",
         "erased_at",
         "created_at",

@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
@@ -100,6 +101,13 @@ class PaymentForm(forms.Form):
         error_messages={"max_length": _("Keep this to %(limit_value)d characters at most.")},
     )
 
+    language = forms.ChoiceField(
+        label=_("Language of their private page"),
+        choices=[("", _("Their browser's language")), *settings.LANGUAGES],
+        required=False,
+        help_text=_("They can change it on their page."),
+    )
+
     # A handle that shows other than it is sends money elsewhere (see mutualaid/text.py).
 
     def clean(self):
@@ -114,6 +122,12 @@ class PaymentForm(forms.Form):
             if problem:
                 self.add_error("payment_handle", problem)
         return cleaned_data
+
+
+class LinkForm(forms.Form):
+    """A new private link, in a language the organizer may choose for it."""
+
+    language = PaymentForm.base_fields["language"]
 
 
 class EnrollForm(PaymentForm):

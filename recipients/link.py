@@ -25,7 +25,10 @@ from django.core.cache import cache
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.cache import patch_cache_control
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import check_for_language
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.defaults import page_not_found
 
@@ -116,7 +119,13 @@ def recipient_link_view(view):
                 return _private(render(request, "429.html", status=429))
             return _private(page_not_found(request, Http404()))
         request.recipient_token = token
-        return _private(view(request, recipient, *args, **kwargs))
+        # Their page in the language set for them (by the organizer who made the link, or
+        # by them from the page's menu), else the cookie's or the browser's.
+        language = recipient.language or translation.get_language()
+        with translation.override(language):
+            response = view(request, recipient, *args, **kwargs)
+        response.headers["Content-Language"] = language
+        return _private(response)
 
     return wrapper
 
@@ -220,3 +229,22 @@ def erase(request, recipient):
             "retention_days": settings.RECIPIENT_RETENTION_DAYS,
         },
     )
+
+
+@require_POST
+@recipient_link_view
+def language(request, recipient):
+    """The language menu of the recipient's pages: kept on the recipient, so that their
+    page opens in it wherever they open it. Back to the page they were on."""
+    chosen = request.POST.get("language", "")
+    if chosen in dict(settings.LANGUAGES) and check_for_language(chosen):
+        recipient.language = chosen
+        recipient.save(update_fields=["language"])
+    home = reverse("recipients:link", args=[request.recipient_token])
+    back = request.POST.get("next", "")
+    if not (
+        back.startswith(home)
+        and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
+    ):
+        back = home
+    return redirect(back)

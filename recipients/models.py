@@ -53,6 +53,13 @@ class Recipient(models.Model):
         blank=True,
         help_text=_("Optional: one phone number, email or other way. Nothing more."),
     )
+    language = models.CharField(
+        _("language of their page"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("Empty: their browser's language. They can change it on their page."),
+    )
     access_token_hash = models.CharField(
         _("private link hash"), max_length=64, blank=True, editable=False
     )

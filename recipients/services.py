@@ -269,6 +269,7 @@ def enroll_referral(
     payment_handle: str,
     contact: str = "",
     first_week: int,
+    language: str = "",
 ) -> Enrolled:
     """Enroll a referral whose turn it is: create the recipient (name from the referral,
     where to pay them, at most one way to reach them) and their private link, and put them
@@ -313,6 +314,7 @@ def enroll_referral(
             payment_method=payment_method,
             payment_handle=payment_handle.strip(),
             contact=contact.strip(),
+            language=language,
         )
         token = recipient.new_access_token()
         recipient.full_clean()
@@ -326,7 +328,12 @@ def enroll_referral(
 
 
 def complete_referral(
-    *, referral: Referral, payment_method: str, payment_handle: str, contact: str = ""
+    *,
+    referral: Referral,
+    payment_method: str,
+    payment_handle: str,
+    contact: str = "",
+    language: str = "",
 ) -> Enrolled:
     """Finish a hand-off the pod made on its own (automatic hand-off): the recipient holds
     the slot already but nobody knew where to pay them. Sets that, makes their private
@@ -341,11 +348,18 @@ def complete_referral(
         recipient.payment_method = payment_method
         recipient.payment_handle = payment_handle.strip()
         recipient.contact = contact.strip()
+        recipient.language = language
         token = recipient.new_access_token()
         recipient.full_clean()
         # The first handle is not a change: nobody was paying this person before.
         recipient.save(
-            update_fields=["payment_method", "payment_handle", "contact", "access_token_hash"]
+            update_fields=[
+                "payment_method",
+                "payment_handle",
+                "contact",
+                "language",
+                "access_token_hash",
+            ]
         )
         referral.status = Referral.Status.ENROLLED
         referral.save(update_fields=["status"])
@@ -504,7 +518,8 @@ def _notify_organizers(*, cycle, enrollment, by, reason, handed_to, replanned) -
         ),
     }
     send_on_commit(
-        render_email("recipient_left", to=m.user.email, context=context) for m in organizers
+        render_email("recipient_left", to=m.user.email, context=context, language=m.user.language)
+        for m in organizers
     )
 
 

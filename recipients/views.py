@@ -15,7 +15,7 @@ from mutualaid.forms import Submission, add_service_errors
 from mutualaid.text import format_isolated
 from pods.access import get_pod_for_member, get_pod_for_organizer
 from recipients import services
-from recipients.forms import EndForm, EnrollForm, MoveForm, PaymentForm, ReferralForm
+from recipients.forms import EndForm, EnrollForm, LinkForm, MoveForm, PaymentForm, ReferralForm
 from recipients.models import Enrollment, Recipient, Referral, ReferralMove
 
 
@@ -330,6 +330,7 @@ def recipient_detail(request, slug, pk):
             enrollments=enrollments,
             current=current,
             referral=referral,
+            link_form=LinkForm(initial={"language": recipient.language}),
         ),
     )
 
@@ -344,8 +345,12 @@ def link_replace(request, slug, pk):
     if recipient.is_erased:
         messages.error(request, _("This former recipient's data is erased."))
         return redirect("recipients:recipient", slug=pod.slug, pk=recipient.pk)
+    form = LinkForm(request.POST)
+    # A language that is not offered leaves the page's as it was.
+    if form.is_valid() and "language" in request.POST:
+        recipient.language = form.cleaned_data["language"]
     token = recipient.new_access_token()
-    recipient.save(update_fields=["access_token_hash"])
+    recipient.save(update_fields=["access_token_hash", "language"])
     return _link_created(request, pod, recipient, token)
 
 

@@ -54,6 +54,7 @@ TOKEN_KIND = {
     "recipients:confirm_arrival": "recipient_token",
     "recipients:leave": "recipient_token",
     "recipients:erase": "recipient_token",
+    "recipients:link_language": "recipient_token",
     "users:join": "invitation_token",
 }
 

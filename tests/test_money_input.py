@@ -95,12 +95,79 @@ def test_amounts_people_type_are_read(text, amount):
     assert field.has_changed(Decimal(amount), text) is False
 
 
-def test_amounts_are_read_the_readers_way():
-    with translation.override("es"):
-        assert MoneyField().clean("12,50") == Decimal("12.50")
-    with translation.override("ar"):
-        # Arabic writes the decimal point as a comma in Django's formats.
-        assert MoneyField().clean("١٧٥,٥٠") == Decimal("175.50")
+@pytest.mark.parametrize(
+    ("language", "text", "amount"),
+    [
+        ("en", "1,970.50", "1970.50"),
+        ("en", "1,970,000", "1970000.00"),
+        ("en", "87.5", "87.50"),
+        # Spanish writes decimals with a comma and groups with a point (CLDR).
+        ("es", "12,50", "12.50"),
+        ("es", "1.970,50", "1970.50"),
+        ("es", "1.970.000", "1970000.00"),
+        ("es", "1 970", "1970.00"),
+        # Arabic (CLDR): a point or the Arabic decimal separator, a comma or the Arabic
+        # thousands separator, in Latin or Arabic-Indic digits.
+        ("ar", "١٧٥٫٥٠", "175.50"),
+        ("ar", "175.50", "175.50"),
+        ("ar", "١٬٩٧٠٫٠٠", "1970.00"),
+        ("ar", "١٬٩٧٠", "1970.00"),
+        # Copied from an Arabic page, right-to-left mark and all.
+        ("ar", "\u200f1,970.00", "1970.00"),
+    ],
+)
+def test_amounts_are_read_the_readers_way(language, text, amount):
+    with translation.override(language):
+        assert MoneyField().clean(text) == Decimal(amount)
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "message"),
+    [
+        # One point or comma with three digits after it: 1970 to some, 1.97 to others.
+        ("es", "1.970", "Write 1970, or 1.970,00 with the cents"),
+        ("en", "1,970", "Write 1970, or 1,970.00 with the cents"),
+        ("ar", "1,970", "Write 1970, or 1,970.00 with the cents"),
+        ("es", "12.345", "Write 12345, or 12.345,00 with the cents"),
+    ],
+)
+def test_an_amount_that_reads_two_ways_is_refused(language, text, message):
+    with translation.override(language), pytest.raises(ValidationError) as refused:
+        MoneyField().clean(text)
+    assert refused.value.code == "ambiguous"
+    assert message in messages_of(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        # A point where Spanish groups: not a decimal point, and not a group of three.
+        ("es", "17.50"),
+        ("es", "1.970.5"),
+        # A comma where Arabic (CLDR) groups.
+        ("ar", "١٧٥,٥٠"),
+        ("en", "17,50"),
+        # Two kinds of grouping, a group of four, a decimal mark twice.
+        ("en", "1,970 000"),
+        ("en", "19,70,000"),
+        ("es", "1,5,0"),
+    ],
+)
+def test_marks_in_the_wrong_places_are_refused(language, text):
+    with translation.override(language), pytest.raises(ValidationError) as refused:
+        MoneyField().clean(text)
+    assert refused.value.code == "invalid"
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"), [("en", "175.50"), ("es", "175,50"), ("ar", "175.50")]
+)
+def test_an_amount_in_the_field_is_written_as_the_field_reads_it(language, shown):
+    field = MoneyField()
+    with translation.override(language):
+        assert field.prepare_value(Decimal("175.5")) == shown
+        assert field.clean(shown) == Decimal("175.50")
+        assert field.has_changed(Decimal("175.50"), shown) is False
 
 
 def test_the_maximum_is_stated_the_readers_way_and_can_be_lowered():

@@ -3,12 +3,17 @@ invitation. Following a valid link (users.views.join) puts the invitation in the
 session; sign-up is open only while it is there and still usable.
 
 allauth's mail (sign-in and verification codes) goes out like all the app's mail: queued
-as a task and sent by the worker (mutualaid/mail.py)."""
+as a task and sent by the worker (mutualaid/mail.py), in its reader's language: the
+account's setting, else the language of the page that asked for it (the person asking
+is then the reader)."""
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.sites.shortcuts import get_current_site
 from django.urls import reverse
+from django.utils import translation
 
 from mutualaid import mail
 from pods.models import Invitation
@@ -57,3 +62,28 @@ class AccountAdapter(DefaultAccountAdapter):
         ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
         ctx.update(context)
         mail.enqueue([self.render_mail(template_prefix, email, ctx)])
+
+    def save_user(self, request, user, form, commit=True):
+        # A new account keeps the language its person signed up in: their mail follows it.
+        language = translation.get_language()
+        if not user.language and language in dict(settings.LANGUAGES):
+            user.language = language
+        return super().save_user(request, user, form, commit=commit)
+
+    def render_mail(self, template_prefix, email, context, headers=None):
+        language = self._language_of(email) or translation.get_language()
+        with translation.override(language):
+            return super().render_mail(template_prefix, email, context, headers=headers)
+
+    @staticmethod
+    def _language_of(email):
+        """The language setting of the account at `email` ("" when none)."""
+        if not isinstance(email, str):
+            return ""
+        found = (
+            get_user_model()
+            .objects.filter(email__iexact=email)
+            .values_list("language", flat=True)
+            .first()
+        )
+        return found or ""

@@ -26,7 +26,7 @@ class UserAdmin(admin.ModelAdmin):
     search_fields = ["email", "display_name"]
     ordering = ["email"]
     fieldsets = [
-        (None, {"fields": ["email", "display_name", "is_active"]}),
+        (None, {"fields": ["email", "display_name", "language", "is_active"]}),
         (_("Site administration"), {"fields": ["is_staff", "is_superuser", "groups"]}),
         (_("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]

@@ -5,6 +5,7 @@ from allauth.account.forms import SignupForm as AllauthSignupForm
 from allauth.account.models import EmailAddress
 from allauth.core import context
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -120,5 +121,12 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = get_user_model()
-        fields = ["display_name", "anonymous_to_recipients"]
+        fields = ["display_name", "anonymous_to_recipients", "language"]
         widgets = {"display_name": forms.TextInput(attrs={"autocomplete": "nickname"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [
+            ("", _("Your browser's language")),
+            *settings.LANGUAGES,
+        ]

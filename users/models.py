@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
@@ -47,6 +48,13 @@ class User(AbstractBaseUser, PermissionsMixin):
             "Recipients see your receipts to them as from “a neighbor” instead of your "
             "display name. Members of your pods still see who paid."
         ),
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("Pages and emails in this language. Empty: your browser's language."),
     )
     is_staff = models.BooleanField(
         _("site admin"),

@@ -7,4 +7,5 @@ app_name = "users"
 urlpatterns = [
     path("join/<str:token>/", views.join, name="join"),
     path("profile/", views.profile, name="profile"),
+    path("language/", views.set_language, name="set_language"),
 ]

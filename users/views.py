@@ -1,12 +1,15 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.i18n import set_language as django_set_language
 
 from mutualaid.text import format_isolated
 from pods.models import Invitation, Membership, hash_token
@@ -84,3 +87,20 @@ def profile(request):
     return render(
         request, "users/profile.html", {"form": form}, status=400 if form.is_bound else 200
     )
+
+
+@require_POST
+def set_language(request):
+    """The language menu on every page: Django's set_language (the cookie, and back to
+    the page the menu was on), and for a signed-in person their account's setting too."""
+    language = request.POST.get("language", "")
+    if language not in dict(settings.LANGUAGES) or not check_for_language(language):
+        # Only the languages the menu offers: anything else changes nothing.
+        request.POST = request.POST.copy()
+        request.POST.pop("language", None)
+        language = ""
+    response = django_set_language(request)
+    if language and request.user.is_authenticated:
+        request.user.language = language
+        request.user.save(update_fields=["language"])
+    return response

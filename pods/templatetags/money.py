@@ -1,40 +1,30 @@
-"""Money for the reader: `{{ amount|money:pod.currency }}` gives "$1,925.00" in English
-and "1 925,00" grouped the Spanish way, always with two decimal places."""
+"""Money for the reader: `{{ amount|money:pod.currency }}`, written by CLDR's rules for
+the active language (Babel): "$1,970.00" in English, "1.970,00 US$" in Spanish, and in
+Arabic "‏1,970.00 US$", led by the right-to-left mark CLDR gives so that the sign and the
+currency keep their places in a right-to-left sentence."""
 
 from decimal import Decimal, InvalidOperation
 
+from babel.numbers import format_currency
 from django import template
-from django.utils.formats import number_format
+
+from mutualaid.money import reader_locale
 
 register = template.Library()
 
-# A few currencies pods are likely to use. Any other shows its ISO code after the
-# number, which every reader can still understand.
-CURRENCY_SYMBOLS = {
-    "USD": "$",
-    "CAD": "CA$",
-    "AUD": "A$",
-    "MXN": "MX$",
-    "EUR": "€",
-    "GBP": "£",
-}
-
 
 def format_money(value, currency="USD"):
-    """`value` (a Decimal or int, never a float) in the active language's number format."""
+    """`value` (a Decimal or int, never a float) in the active language's money format,
+    with the currency's own number of decimal places (two for the dollar)."""
     if value is None or value == "":
         return ""
     try:
         amount = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
         return ""
-    sign = "-" if amount < 0 else ""
-    number = number_format(abs(amount), decimal_pos=2, use_l10n=True, force_grouping=True)
-    currency = (currency or "").upper()
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    if symbol:
-        return f"{sign}{symbol}{number}"
-    return f"{sign}{number} {currency}".strip()
+    if not amount.is_finite():
+        return ""
+    return format_currency(amount, (currency or "USD").upper(), locale=reader_locale())
 
 
 @register.filter

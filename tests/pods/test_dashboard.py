@@ -199,8 +199,8 @@ def test_money_follows_the_readers_language(client, donor, pod, cycle, enrollmen
     pledge(cycle, donor, "1925.00")
     client.force_login(donor)
     response = client.get(url(pod), headers={"accept-language": "es"})
-    # Spanish groups with a non-breaking space and writes decimals with a comma.
-    assert "$1\xa0925,00" in response.text
+    # Spanish (CLDR) groups with a point, writes decimals with a comma, the currency after.
+    assert "1.925,00\xa0US$" in response.text
 
 
 def test_seed_demo_pod_coverage_matches_hand_computed_values(client):

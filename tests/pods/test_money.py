@@ -13,8 +13,16 @@ from pods.templatetags.money import format_money
         ("en", Decimal("1925"), "USD", "$1,925.00"),
         ("en", Decimal("0.5"), "EUR", "€0.50"),
         ("en", Decimal("-25.00"), "USD", "-$25.00"),
-        ("en", 3, "CHF", "3.00 CHF"),
-        ("es", Decimal("1925.5"), "USD", "$1\xa0925,50"),
+        ("en", 3, "CHF", "CHF3.00"),
+        ("en", Decimal("1970"), "USD", "$1,970.00"),
+        # CLDR's Spanish: a decimal comma, a grouping point, the currency after.
+        ("es", Decimal("1970"), "USD", "1.970,00\xa0US$"),
+        ("es", Decimal("1925.5"), "EUR", "1.925,50\xa0€"),
+        ("es", Decimal("-25"), "USD", "-25,00\xa0US$"),
+        # CLDR's Arabic: led by a right-to-left mark, so that the number and the currency
+        # keep their order inside a right-to-left sentence.
+        ("ar", Decimal("1970"), "USD", "\u200f1,970.00\xa0US$"),
+        ("ar", Decimal("-25"), "USD", "\u200f-25.00\xa0US$"),
     ],
 )
 def test_money_is_formatted_for_the_readers_language(language, value, currency, expected):
@@ -32,3 +40,4 @@ def test_money_filter_in_a_template():
 def test_nothing_to_show_for_a_missing_or_bad_value():
     assert format_money(None) == ""
     assert format_money("not money") == ""
+    assert format_money(Decimal("NaN")) == ""

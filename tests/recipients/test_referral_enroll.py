@@ -56,7 +56,14 @@ def test_form_asks_where_to_pay_and_from_which_week_only(client, organizer, sam)
     client.force_login(organizer)
     response = client.get(url(sam))
     form = response.context["form"]
-    assert list(form.fields) == ["payment_method", "payment_handle", "contact", "first_week"]
+    # And the language their private page opens in: a preference, not data about them.
+    assert list(form.fields) == [
+        "payment_method",
+        "payment_handle",
+        "contact",
+        "language",
+        "first_week",
+    ]
     # This week (6) has started, so its plan is frozen: the first week offered, and the
     # default, is next week; every later one can be chosen.
     assert form["first_week"].value() == 7

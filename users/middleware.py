@@ -1,0 +1,34 @@
+"""A signed-in person's language setting, applied to each of their requests.
+
+Django's LocaleMiddleware (before this one) picks the language from the cookie the
+language menu sets, else from the browser's Accept-Language. For a signed-in person who
+has chosen a language, their account's setting wins: it follows them to every device
+they sign in on, and to the mail they are sent (see users/adapter.py, mutualaid/mail.py).
+"""
+
+from django.db import DatabaseError
+from django.utils import translation
+
+
+class PersonLanguageMiddleware:
+    """After AuthenticationMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        language = self._chosen(request)
+        if language and language != request.LANGUAGE_CODE:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return self.get_response(request)
+
+    @staticmethod
+    def _chosen(request):
+        try:
+            user = request.user
+            return user.language if user.is_authenticated else ""
+        except DatabaseError:
+            # The database is away: the view meets the same error and answers with the
+            # 503 page (mutualaid/middleware.py), which must not become a 500 here.
+            return ""
