@@ -12,7 +12,10 @@ from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from users.middleware import without_person_language
 
+
+@without_person_language
 @never_cache
 @require_safe
 def healthz(request):

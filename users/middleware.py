@@ -10,18 +10,30 @@ from django.db import DatabaseError
 from django.utils import translation
 
 
+def without_person_language(view):
+    """For views read by machines (/healthz): no session, no user, no database read."""
+    view.without_person_language = True
+    return view
+
+
 class PersonLanguageMiddleware:
-    """After AuthenticationMiddleware."""
+    """After AuthenticationMiddleware. In process_view, so that a view marked
+    `without_person_language` is answered without reading the session or the user."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if getattr(view_func, "without_person_language", False):
+            return None
         language = self._chosen(request)
         if language and language != request.LANGUAGE_CODE:
             translation.activate(language)
             request.LANGUAGE_CODE = language
-        return self.get_response(request)
+        return None
 
     @staticmethod
     def _chosen(request):
