@@ -130,7 +130,7 @@ def test_enrolling_into_a_slot_freed_this_week_never_double_books_it(client, org
     weeks = [week for week, _label in page.context["form"].fields["first_week"].choices]
     assert weeks == list(range(7, 16))
 
-    data = {"payment_method": "zelle", "payment_handle": "sam@x", "contact": ""}
+    data = {"payment_method": "zelle", "payment_handle": "sam@example.org", "contact": ""}
     refused = client.post(url, {**data, "first_week": 6})
     assert refused.status_code == 400
     assert not Recipient.objects.filter(display_name="Sam").exists()

@@ -207,7 +207,12 @@ def test_organizer_completes_a_slot_the_pod_handed_over_on_its_own(
     client.force_login(organizer)
 
     response = client.get(url(sam))
-    assert list(response.context["form"].fields) == ["payment_method", "payment_handle", "contact"]
+    assert list(response.context["form"].fields) == [
+        "payment_method",
+        "payment_handle",
+        "contact",
+        "language",
+    ]
     assert "took a freed slot and is supported from week 7" in response.text
     response = client.post(url(sam), {"payment_method": "cashapp", "payment_handle": "$sam"})
 

@@ -76,6 +76,8 @@ RECIPIENT_DATA = {
         "handle_changed_at": (lambda r, pod: _date(r.handle_changed_at, pod), "erased"),
         "erased_at": (None, "kept"),  # empty while the page can be seen at all
         "created_at": (lambda r, pod: _date(r.created_at, pod), "kept"),
+        # The language their page opens in: the page itself is in it, and its menu says so.
+        "language": (None, "kept"),
     },
     "recipients.Enrollment": {
         "id": (KEY, "kept"),

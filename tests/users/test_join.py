@@ -90,7 +90,8 @@ def test_member_of_another_pod_joins_this_one_too(
     response = client.post(join(token))
 
     assert response.status_code == 302
-    assert response.url == reverse("pods:dashboard", args=["maple"])
+    # Straight to what a new member does first: set a weekly pledge.
+    assert response.url == reverse("pods:pledge", args=["maple"])
     membership = Membership.objects.get(pod=pod, user=outsider)
     assert membership.role == Membership.Role.DONOR
     assert membership.active

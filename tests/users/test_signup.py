@@ -128,7 +128,8 @@ def test_good_invitation_signs_up_verifies_and_joins_end_to_end(
     done = client.post(response.url, {"code": code_in(mailoutbox[0])})
 
     assert done.status_code == 302
-    assert done.url == reverse("home")
+    # Straight to what a new member does first: set a weekly pledge.
+    assert done.url == reverse("pods:pledge", args=["maple"])
     assert EmailAddress.objects.get(user=user).verified
     home = client.get(reverse("home"))
     assert home.context["user"] == user
