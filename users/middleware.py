@@ -9,6 +9,8 @@ they sign in on, and to the mail they are sent (see users/adapter.py, mutualaid/
 from django.db import DatabaseError
 from django.utils import translation
 
+from mutualaid.middleware import database_unavailable, unavailable_response
+
 
 def without_person_language(view):
     """For views read by machines (/healthz): no session, no user, no database read."""
@@ -29,18 +31,16 @@ class PersonLanguageMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         if getattr(view_func, "without_person_language", False):
             return None
-        language = self._chosen(request)
+        try:
+            user = request.user
+            language = user.language if user.is_authenticated else ""
+        except DatabaseError as error:
+            if database_unavailable(error):
+                # The database is away: the short 503 page at once, rather than a second
+                # wait for a connection in the view.
+                return unavailable_response()
+            raise
         if language and language != request.LANGUAGE_CODE:
             translation.activate(language)
             request.LANGUAGE_CODE = language
         return None
-
-    @staticmethod
-    def _chosen(request):
-        try:
-            user = request.user
-            return user.language if user.is_authenticated else ""
-        except DatabaseError:
-            # The database is away: the view meets the same error and answers with the
-            # 503 page (mutualaid/middleware.py), which must not become a 500 here.
-            return ""
