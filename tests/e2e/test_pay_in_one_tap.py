@@ -59,6 +59,9 @@ def screenshot_file(path):
 
 
 def count_loads(page):
+    """The page loads from now on. The page already open is waited for first: its URL
+    changes before its load event fires, and that event must not count as a new load."""
+    page.wait_for_load_state("load")
     loads = []
     page.on("load", lambda: loads.append(page.url))
     return loads
