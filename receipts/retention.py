@@ -28,10 +28,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from mutualaid.mail import send_templated
+from pods.models import Membership
 from receipts.models import Receipt
+from recipients import services
 from recipients.models import Enrollment, Recipient, Referral, ReferralMove
 
 
@@ -159,6 +163,59 @@ def erase_now(recipient: Recipient, *, now=None) -> bool:
         # Should the files not go (storage down), the daily run deletes them.
         transaction.on_commit(lambda: _delete_screenshots(own), robust=True)
     return bool(done)
+
+
+def leave_and_erase(*, recipient: Recipient) -> bool:
+    """The recipient asks, from their private link, for what the pod knows about them to
+    be erased now rather than after the retention window: their running enrollment ends
+    as leaving ends it (the slot goes to the next referral), then the same erasure as the
+    daily one. The organizers are told it happened, under the anonymous label, and not
+    what was erased. False if they were erased already (a second tap)."""
+    with transaction.atomic():
+        locked = Recipient.objects.select_for_update().filter(pk=recipient.pk).first()
+        if locked is None or locked.is_erased:
+            return False
+        enrollment = services.current_enrollment(locked)
+        ending = (
+            services.end_enrollment(enrollment=enrollment, notify=False)
+            if enrollment is not None
+            else None
+        )
+        erase_now(locked)
+        locked.refresh_from_db()
+        _notify_erased(recipient=locked, ending=ending)
+    return True
+
+
+def _notify_erased(*, recipient: Recipient, ending: services.Ending | None) -> None:
+    pod = recipient.pod
+    base = settings.SITE_URL.rstrip("/")
+    enrollment = ending.enrollment if ending is not None and ending.ended else None
+    handed_to = ending.handed_to if ending is not None else None
+    context = {
+        "pod": pod,
+        # The anonymous label: the name is erased, and so stays out of the mail.
+        "name": recipient.display_name,
+        "enrollment": enrollment,
+        "started": enrollment is not None and enrollment.holds_weeks,
+        "handed_to": handed_to,
+        "auto": handed_to is not None and handed_to.recipient_id is not None,
+        "waitlist_url": base + reverse("recipients:waitlist", args=[pod.slug]),
+        "enroll_url": (
+            base + reverse("recipients:referral_enroll", args=[pod.slug, handed_to.pk])
+            if handed_to is not None
+            else ""
+        ),
+    }
+    for membership in (
+        Membership.objects.organizers().filter(pod=pod).select_related("user").order_by("pk")
+    ):
+        send_templated(
+            "recipient_erased",
+            to=membership.user.email,
+            context=context,
+            language=membership.user.language,
+        )
 
 
 def _delete_screenshots(recipients: Q) -> int:

@@ -209,28 +209,6 @@ def leave(request, recipient):
     )
 
 
-@require_http_methods(["GET", "POST"])
-@recipient_link_view
-def erase(request, recipient):
-    """ "Erase what the pod knows about me now", then a confirmation of its own. For
-    someone still supported it is leaving too. Afterwards this address opens nothing, so
-    the answer is a page of its own, naming nobody."""
-    if request.method == "POST":
-        services.leave_and_erase(recipient=recipient)
-        return render(request, "recipients/link_erased.html", {"pod": recipient.pod})
-    return render(
-        request,
-        "recipients/link_erase.html",
-        {
-            "recipient": recipient,
-            "pod": recipient.pod,
-            "token": request.recipient_token,
-            "enrollment": services.current_enrollment(recipient),
-            "retention_days": settings.RECIPIENT_RETENTION_DAYS,
-        },
-    )
-
-
 @require_POST
 @recipient_link_view
 def language(request, recipient):

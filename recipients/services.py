@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mutualaid.mail import render_email, send_on_commit, send_templated
+from mutualaid.mail import render_email, send_on_commit
 from pods.models import Cycle, Membership, Pod
 from recipients.models import Enrollment, PaymentMethod, Recipient, Referral, ReferralMove
 
@@ -521,61 +521,3 @@ def _notify_organizers(*, cycle, enrollment, by, reason, handed_to, replanned) -
         render_email("recipient_left", to=m.user.email, context=context, language=m.user.language)
         for m in organizers
     )
-
-
-# Leaving and erasing at once
-
-
-def leave_and_erase(*, recipient: Recipient) -> bool:
-    """The recipient asks, from their private link, for what the pod knows about them to
-    be erased now rather than after the retention window: their running enrollment ends
-    as leaving ends it (the slot goes to the next referral), then the same erasure as the
-    daily one. The organizers are told it happened, under the anonymous label, and not
-    what was erased. False if they were erased already (a second tap)."""
-    with transaction.atomic():
-        locked = Recipient.objects.select_for_update().filter(pk=recipient.pk).first()
-        if locked is None or locked.is_erased:
-            return False
-        enrollment = current_enrollment(locked)
-        ending = (
-            end_enrollment(enrollment=enrollment, notify=False) if enrollment is not None else None
-        )
-        _erase(locked)
-        locked.refresh_from_db()
-        _notify_erased(recipient=locked, ending=ending)
-    return True
-
-
-def _erase(recipient: Recipient) -> None:
-    # The one named call up the layers (recipients -> receipts): the erasure reaches the
-    # receipts sent to them. Imported here, as _replan does, so that recipients loads
-    # without receipts.
-    from receipts.retention import erase_now
-
-    erase_now(recipient)
-
-
-def _notify_erased(*, recipient: Recipient, ending: Ending | None) -> None:
-    pod = recipient.pod
-    base = settings.SITE_URL.rstrip("/")
-    enrollment = ending.enrollment if ending is not None and ending.ended else None
-    handed_to = ending.handed_to if ending is not None else None
-    context = {
-        "pod": pod,
-        # The anonymous label: the name is erased, and so stays out of the mail.
-        "name": recipient.display_name,
-        "enrollment": enrollment,
-        "started": enrollment is not None and enrollment.holds_weeks,
-        "handed_to": handed_to,
-        "auto": handed_to is not None and handed_to.recipient_id is not None,
-        "waitlist_url": base + reverse("recipients:waitlist", args=[pod.slug]),
-        "enroll_url": (
-            base + reverse("recipients:referral_enroll", args=[pod.slug, handed_to.pk])
-            if handed_to is not None
-            else ""
-        ),
-    }
-    for membership in (
-        Membership.objects.organizers().filter(pod=pod).select_related("user").order_by("pk")
-    ):
-        send_templated("recipient_erased", to=membership.user.email, context=context)

@@ -27,6 +27,5 @@ urlpatterns = [
     path("r/<str:token>/", link.link, name="link"),
     path("r/<str:token>/receipts/<int:pk>/arrived/", link.confirm_arrival, name="confirm_arrival"),
     path("r/<str:token>/leave/", link.leave, name="leave"),
-    path("r/<str:token>/erase/", link.erase, name="erase"),
     path("r/<str:token>/language/", link.language, name="link_language"),
 ]

@@ -613,3 +613,17 @@ def test_words_written_about_her_after_the_erasure_go_on_the_next_run(
     assert late.reference == ""
     assert late.amount == Decimal("25.00")
     assert "and the words of 1 row(s)" in output
+
+
+def test_the_organizers_are_told_in_their_own_language(
+    client, story, organizer, mailoutbox, django_capture_on_commit_callbacks
+):
+    rosa, token, _ana = story
+    organizer.language = "es"
+    organizer.save(update_fields=["language"])
+
+    erase_from_the_page(client, token, django_capture_on_commit_callbacks)
+
+    assert [m.subject for m in mailoutbox] == [
+        f"Former recipient {rosa.pk} de {rosa.pod.name} pidió que se borraran sus datos"
+    ]
