@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import environ
+from botocore.config import Config
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -201,11 +202,21 @@ if env.str("AWS_STORAGE_BUCKET_NAME", default=""):
             "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
             "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
             "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
-            # Self-hosted stores (SeaweedFS, MinIO) answer at one address, not one per bucket.
-            "addressing_style": env.str(
-                "AWS_S3_ADDRESSING_STYLE", default="path" if _endpoint else "auto"
+            "client_config": Config(
+                # Self-hosted stores (SeaweedFS, MinIO) answer at one address, not one per
+                # bucket.
+                s3={
+                    "addressing_style": env.str(
+                        "AWS_S3_ADDRESSING_STYLE", default="path" if _endpoint else "auto"
+                    )
+                },
+                signature_version="s3v4",
+                # A store that is away fails a request in seconds, with the form's message
+                # (receipts.models.STORAGE_ERRORS), not after the worker's timeout.
+                connect_timeout=5,
+                read_timeout=20,
+                retries={"max_attempts": 3, "mode": "standard"},
             ),
-            "signature_version": "s3v4",
             "default_acl": None,
             # Never two receipts under one name, as on the file system.
             "file_overwrite": False,

@@ -1,3 +1,4 @@
+import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -5,6 +6,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -24,8 +26,10 @@ from pods.access import get_pod_for_member, get_pod_for_organizer
 from pods.models import Membership
 from pods.views import member_names, public_name
 from receipts.images import clean_screenshot
-from receipts.models import Receipt, StagedScreenshot
+from receipts.models import STORAGE_DOWN, STORAGE_ERRORS, Receipt, StagedScreenshot
 from recipients.payment import pay_link
+
+logger = logging.getLogger(__name__)
 
 
 @login_required
@@ -474,9 +478,16 @@ def share_target(request):
         clean = clean_screenshot(upload)
     except ValidationError as error:
         return _share_failed(request, " ".join(error.messages))
-    staged = StagedScreenshot.objects.create(
-        owner=request.user, image=clean.as_file(), width=clean.width, height=clean.height
-    )
+    try:
+        # Its own savepoint: the file is saved within the row's save, and a failed one
+        # must leave the request's transaction usable for the answer.
+        with transaction.atomic():
+            staged = StagedScreenshot.objects.create(
+                owner=request.user, image=clean.as_file(), width=clean.width, height=clean.height
+            )
+    except STORAGE_ERRORS:
+        logger.warning("Shared screenshot not stored", exc_info=True)
+        return _share_failed(request, STORAGE_DOWN)
     for old in request.user.staged_screenshots.order_by("-created_at", "-pk")[STAGED_KEPT:]:
         old.discard()
     memberships = list(Membership.objects.active().filter(user=request.user).select_related("pod"))

@@ -1,3 +1,6 @@
+import logging
+
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -12,6 +15,18 @@ from mutualaid.text import TypedCharField
 from pods.models import Cycle, Pod
 from receipts.images import CleanImage
 from recipients.models import PaymentMethod, Recipient
+
+logger = logging.getLogger(__name__)
+
+# What storage raises when it cannot keep, give back or delete a file just now: the disk
+# (OSError: full, read-only, gone) or an S3-compatible store that is down, refuses or
+# times out (botocore's errors). A storage failure is never a 500: the person is told,
+# and nothing is saved that points at a file not kept.
+STORAGE_ERRORS = (OSError, BotoCoreError, ClientError)
+STORAGE_DOWN = _(
+    "The screenshot could not be stored just now, so nothing was saved. Try again in a "
+    "few minutes, or post the receipt without it."
+)
 
 
 class ReceiptQuerySet(models.QuerySet):
@@ -207,9 +222,14 @@ class StagedScreenshot(models.Model):
         return _("Screenshot shared by %(owner)s") % {"owner": self.owner}
 
     def as_clean_image(self):
-        """The staged file as the receipt form's cleaned screenshot."""
-        with self.image.open("rb") as file:
-            content = file.read()
+        """The staged file as the receipt form's cleaned screenshot (a ValidationError when
+        storage cannot give it back just now)."""
+        try:
+            with self.image.open("rb") as file:
+                content = file.read()
+        except STORAGE_ERRORS as error:
+            logger.warning("Staged screenshot %s unreadable: %s", self.pk, error)
+            raise ValidationError(STORAGE_DOWN, code="storage") from error
         return CleanImage(
             content=content,
             extension=self.image.name.rsplit(".", 1)[-1].lower(),
@@ -217,6 +237,13 @@ class StagedScreenshot(models.Model):
             height=self.height,
         )
 
-    def discard(self):
-        self.image.delete(save=False)
+    def discard(self) -> bool:
+        """Delete the file, then the row. When storage cannot delete the file just now,
+        the row stays, so that the daily clean-up deletes both later; False then."""
+        try:
+            self.image.delete(save=False)
+        except STORAGE_ERRORS as error:
+            logger.warning("Staged screenshot %s not deleted: %s", self.pk, error)
+            return False
         self.delete()
+        return True

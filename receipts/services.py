@@ -6,18 +6,22 @@ twenty thousand receipts.
 """
 
 import datetime
+import logging
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from pods.models import Cycle, Pod
 from receipts.images import CleanImage
-from receipts.models import Receipt
+from receipts.models import STORAGE_DOWN, STORAGE_ERRORS, Receipt
 from recipients.models import Enrollment, Recipient
+
+logger = logging.getLogger(__name__)
 
 ZERO = Decimal("0.00")
 
@@ -63,23 +67,37 @@ def post_receipt(
         # Storage is not transactional: the file goes first and is removed again if the
         # row cannot be saved, so no receipt ever points at a missing file.
         upload = screenshot.as_file()
-        receipt.screenshot.save(upload.name, upload, save=False)
+        try:
+            receipt.screenshot.save(upload.name, upload, save=False)
+        except STORAGE_ERRORS as error:
+            logger.warning("Screenshot not stored: %s", error)
+            raise ValidationError({"screenshot": STORAGE_DOWN}, code="storage") from error
     try:
         with transaction.atomic():
             receipt.save()
     except IntegrityError:
-        if receipt.screenshot:
-            receipt.screenshot.delete(save=False)
+        _forget_file(receipt)
         # Two submits of the same form at the same moment: the other one won.
         existing = Receipt.objects.filter(submission_key=submission_key).first()
         if existing is None:
             raise
         return existing, False
     except BaseException:
-        if receipt.screenshot:
-            receipt.screenshot.delete(save=False)
+        _forget_file(receipt)
         raise
     return receipt, True
+
+
+def _forget_file(receipt: Receipt) -> None:
+    """Delete the file of a receipt that was not saved. Should storage refuse even that,
+    the file is left behind, pointed at by nothing (logged): never a receipt without
+    its file."""
+    if not receipt.screenshot:
+        return
+    try:
+        receipt.screenshot.delete(save=False)
+    except STORAGE_ERRORS as error:
+        logger.warning("Unsaved receipt's screenshot %s left behind: %s", receipt.screenshot, error)
 
 
 def can_void(membership, receipt: Receipt) -> bool:

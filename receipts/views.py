@@ -1,3 +1,4 @@
+import logging
 import uuid
 
 from django.contrib import messages
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mutualaid.forms import add_service_errors
+from mutualaid.middleware import unavailable_response
 from mutualaid.text import format_isolated
 from pods.access import get_pod_for_member
 from pods.models import Membership
@@ -20,7 +22,9 @@ from receipts import services
 from receipts.admin import receipts_csv_response
 from receipts.forms import BoardFilterForm, ReceiptForm, VoidForm, prefill
 from receipts.images import content_type_for
-from receipts.models import Receipt, StagedScreenshot
+from receipts.models import STORAGE_ERRORS, Receipt, StagedScreenshot
+
+logger = logging.getLogger(__name__)
 
 PER_PAGE = 50
 
@@ -80,9 +84,14 @@ def receipt_create(request, slug):
             data["submission_key"] = str(uuid.uuid4())
         form = ReceiptForm(data, request.FILES, **form_kwargs)
         if form.is_valid() and not stale:
+            response = None
             if staged is not None and not form.cleaned_data["screenshot"]:
-                form.cleaned_data["screenshot"] = staged.as_clean_image()
-            response = _post(request, pod, cycle, form, enrollments, members)
+                try:
+                    form.cleaned_data["screenshot"] = staged.as_clean_image()
+                except ValidationError as error:
+                    form.add_error("screenshot", error)
+            if not form.errors:
+                response = _post(request, pod, cycle, form, enrollments, members)
             if response is not None:
                 if staged is not None:
                     staged.discard()
@@ -161,11 +170,22 @@ def staged_screenshot(request, slug, pk):
     content_type = content_type_for(staged.image.name)
     if content_type is None:
         raise Http404(_("No such screenshot."))
+    return _private_file(staged.image, content_type)
+
+
+def _private_file(field, content_type, filename=""):
+    """A stored screenshot, streamed, that browsers and proxies are told not to keep. A
+    file gone from storage is a 404 (django-storages raises FileNotFoundError for a
+    missing object too); storage that cannot answer just now is the 503 page, as for the
+    database."""
     try:
-        file = staged.image.open("rb")
+        file = field.open("rb")
     except FileNotFoundError as error:
         raise Http404(_("No such screenshot.")) from error
-    response = FileResponse(file, content_type=content_type)
+    except STORAGE_ERRORS as error:
+        logger.warning("Screenshot %s unreadable: %s", field.name, error)
+        return unavailable_response()
+    response = FileResponse(file, content_type=content_type, filename=filename)
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     response["Cross-Origin-Resource-Policy"] = "same-origin"
@@ -252,18 +272,8 @@ def screenshot(request, slug, pk):
     content_type = content_type_for(receipt.screenshot.name)
     if content_type is None:
         raise Http404(_("No such screenshot."))
-    try:
-        file = receipt.screenshot.open("rb")
-    except FileNotFoundError as error:
-        raise Http404(_("No such screenshot.")) from error
     extension = receipt.screenshot.name.rsplit(".", 1)[-1].lower()
-    response = FileResponse(
-        file, content_type=content_type, filename=f"receipt-{receipt.pk}.{extension}"
-    )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cross-Origin-Resource-Policy"] = "same-origin"
-    return response
+    return _private_file(receipt.screenshot, content_type, f"receipt-{receipt.pk}.{extension}")
 
 
 @login_required

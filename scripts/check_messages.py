@@ -30,7 +30,13 @@ LANGUAGES = ["ar", "es"]
 # Not the app's: tests, benchmarks and this script show nothing to people.
 IGNORED = ["tests", "benchmarks", "scripts", ".venv", ".tools", "staticfiles", "media"]
 # What the catalogs are made with; `make messages` runs the same.
-MAKEMESSAGES = ["makemessages", "--no-obsolete", *(f"--ignore={d}/*" for d in IGNORED)]
+MAKEMESSAGES = [
+    "makemessages",
+    "--no-obsolete",
+    # File names only, no line numbers: a change elsewhere in a file leaves the catalogs alone.
+    "--add-location=file",
+    *(f"--ignore={d}/*" for d in IGNORED),
+]
 
 
 def catalog_path(root, language):
