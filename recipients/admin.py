@@ -26,6 +26,13 @@ class RecipientAdmin(PodScopedAdmin):
     readonly_fields = ["handle_changed_at", "erased_at", "created_at"]
     readonly_on_change = ("pod",)
 
+    def has_change_permission(self, request, obj=None):
+        # What was erased stays erased: nobody writes a name, handle or contact back
+        # onto a former recipient. Their row is shown, read-only, under its label.
+        if obj is not None and obj.is_erased:
+            return False
+        return super().has_change_permission(request, obj)
+
     def save_model(self, request, obj, form, change):
         # A new handle is how most payment fraud starts ("send it to my new handle"):
         # payers are warned about it for a while after it changes.
@@ -78,6 +85,12 @@ class ReferralAdmin(PodScopedAdmin):
     # The queue is first come, first served: its order (created_at) is not edited here.
     readonly_fields = ["referred_by", "created_at"]
     readonly_on_change = ("pod",)
+
+    def has_change_permission(self, request, obj=None):
+        # An erased referral (withdrawn, past the window) stays erased, as a recipient does.
+        if obj is not None and obj.erased_at is not None:
+            return False
+        return super().has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from receipts.retention import erase_now
 from recipients.models import Recipient, Referral
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +88,23 @@ def test_referral_is_credited_to_the_organizer_and_keeps_its_place(
     referral = Referral.objects.get()
     assert referral.referred_by == organizer
     assert referral.created_at.year > 2000
+
+
+def test_an_erased_recipient_is_shown_read_only_and_nothing_is_written_back(
+    organizer_client, admin_user, client, recipient
+):
+    erase_now(recipient)
+    recipient.refresh_from_db()
+    label = recipient.display_name
+    url = reverse("admin:recipients_recipient_change", args=[recipient.pk])
+    page = organizer_client.get(url)
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.text
+    assert (
+        change(organizer_client, recipient, display_name="Rosa", contact="555").status_code == 403
+    )
+    # Not even the site's admin writes her name back.
+    client.force_login(admin_user)
+    assert change(client, recipient, display_name="Rosa", contact="555").status_code == 403
+    recipient.refresh_from_db()
+    assert (recipient.display_name, recipient.contact) == (label, "")
