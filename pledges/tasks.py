@@ -6,11 +6,19 @@ twice, as when the cron line runs on two machines: a reminder is claimed through
 reminder log's unique key (pledges/reminders.py), and a second purge finds nothing left.
 """
 
+import datetime
 from io import StringIO
 
 from django.core.management import call_command
 from django.db import transaction
-from django.tasks import task
+from django.tasks import TaskResultStatus, task
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+# A task still "running" this long after a worker claimed it lost that worker (killed,
+# its machine gone): none of ours runs for more than a minute or two (a message's SMTP
+# timeout is 20 s, the daily jobs take seconds).
+STALLED_AFTER = datetime.timedelta(hours=1)
 
 
 def _run(command, *args) -> str:
@@ -55,4 +63,14 @@ def send_rollover_notices(cycle_id: int, pledge_ids: list[int]) -> str:
     return f"{len({p.donor_id for p in pledges})} notices queued"
 
 
-DAILY = [send_reminders, purge_recipient_data, prune_task_results]
+@task
+def requeue_stalled_tasks() -> str:
+    """Queue again the tasks whose worker died while running them, so that a message a
+    worker was sending when it was killed is still sent (at least once: should the worker
+    have died after sending, before marking it done, the message goes out twice)."""
+    stalled = DBTaskResult.objects.running().filter(started_at__lt=timezone.now() - STALLED_AFTER)
+    count = stalled.update(status=TaskResultStatus.READY, started_at=None, run_after=timezone.now())
+    return f"{count} stalled task(s) queued again"
+
+
+DAILY = [send_reminders, purge_recipient_data, prune_task_results, requeue_stalled_tasks]

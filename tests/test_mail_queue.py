@@ -5,6 +5,7 @@ A message is queued with the change it reports (rolled back with it), sent by a 
 and while the mail server cannot be reached or refuses, tried again after a back-off,
 until every message is delivered exactly once."""
 
+import datetime
 import smtplib
 import threading
 import time
@@ -14,9 +15,11 @@ from django.core import mail as django_mail
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from mutualaid import mail
+from pledges import tasks
 from tests.services import SmtpServer, run_workers
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -73,6 +76,30 @@ def test_a_worker_sends_the_queued_message_whole(queue, smtp):
     assert b"Subject: Notice 1" in content
     assert b"Body 1" in content and b"<p>Body 1</p>" in content
     assert DBTaskResult.objects.get().return_value == "sent"
+
+
+def test_a_message_whose_worker_died_while_sending_it_is_sent_after_all(queue, smtp):
+    smtp.start()
+    mail.send_on_commit([message(1)])
+    # A worker claims it, as db_worker does, and dies there (killed, its machine gone):
+    # the row stays "running", with nobody to run it.
+    claimed = DBTaskResult.objects.get()
+    claimed.claim("a-worker-that-died")
+    DBTaskResult.objects.filter(pk=claimed.pk).update(
+        started_at=timezone.now() - tasks.STALLED_AFTER - datetime.timedelta(minutes=1)
+    )
+    # A task claimed a moment ago is left alone: its worker may be busy with it.
+    mail.send_on_commit([message(2)])
+    busy = DBTaskResult.objects.exclude(pk=claimed.pk).get()
+    busy.claim("a-busy-worker")
+
+    assert tasks.requeue_stalled_tasks.call() == "1 stalled task(s) queued again"
+
+    assert run_workers(until=lambda: len(smtp.received) == 1, timeout=20)
+    assert [recipients for recipients, _content in smtp.received] == [["n1@example.org"]]
+    claimed.refresh_from_db()
+    busy.refresh_from_db()
+    assert (claimed.status, busy.status) == ("SUCCESSFUL", "RUNNING")
 
 
 def test_mail_waits_out_an_outage_and_every_message_is_delivered_exactly_once(queue, smtp):
