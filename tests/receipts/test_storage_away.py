@@ -3,6 +3,8 @@ store that is down) is never a 500: posting says so and saves nothing, sharing s
 and stages nothing, and a screenshot that cannot be read is the 503 page. Real failures,
 not mocks: a media folder whose parent is a file, an S3 endpoint where nothing listens."""
 
+import uuid
+
 import pytest
 from botocore.config import Config
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -63,6 +65,19 @@ def member(client, donor, cycle, enrollment):
     return client
 
 
+def post_fields(client, pod, recipient, **extra):
+    """The receipt form's fields, with no file uploaded."""
+    fields = {
+        "recipient": recipient.pk,
+        "week": 6,
+        "amount": "175.00",
+        "method": "cashapp",
+        "sent_on": pod.today().isoformat(),
+        "submission_key": str(uuid.uuid4()),
+    }
+    return client.post(reverse("receipts:receipt_create", args=[pod.slug]), fields | extra)
+
+
 def assert_refused_and_nothing_saved(response):
     # The receipt form answers a refused post with the form again, as for any error.
     assert response.status_code == 200
@@ -92,17 +107,7 @@ def test_without_a_screenshot_a_receipt_posts_while_storage_is_down(
     member, pod, recipient, store_away
 ):
     store_away()
-    response = member.post(
-        reverse("receipts:receipt_create", args=[pod.slug]),
-        {
-            "recipient": recipient.pk,
-            "week": 6,
-            "amount": "175.00",
-            "method": "cashapp",
-            "sent_on": pod.today().isoformat(),
-            "submission_key": "6b0c1f57-54d6-4f7e-9a39-0d7e6f3e3a11",
-        },
-    )
+    response = post_fields(member, pod, recipient)
     assert response.status_code == 302
     assert not Receipt.objects.get().screenshot
 
@@ -138,18 +143,7 @@ def test_a_staged_screenshot_storage_lost_is_a_message_and_no_receipt(
     blocker.write_text("")
     settings.MEDIA_ROOT = blocker / "media"
 
-    response = member.post(
-        reverse("receipts:receipt_create", args=[pod.slug]),
-        {
-            "recipient": recipient.pk,
-            "week": 6,
-            "amount": "175.00",
-            "method": "cashapp",
-            "sent_on": pod.today().isoformat(),
-            "submission_key": "0f3f2b4e-7d55-4a8c-8d7e-3b8e7f2d5c10",
-            "staged": staged.pk,
-        },
-    )
+    response = post_fields(member, pod, recipient, staged=staged.pk)
     assert_refused_and_nothing_saved(response)
     # Kept, to post once storage is back.
     assert StagedScreenshot.objects.get() == staged
