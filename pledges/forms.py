@@ -98,19 +98,6 @@ def _week_label(cycle, week, current_week):
     return _("next week (week %(week)s, from %(date)s)") % values
 
 
-def payer_labels(people):
-    """What the plan editor's payer field shows and reads back for each member: their
-    shown name, with their email added when two members share a name. `people` are
-    (user id, shown name, email); returns {user id: label}."""
-    counts = {}
-    for _pk, name, _email in people:
-        counts[name.casefold()] = counts.get(name.casefold(), 0) + 1
-    return {
-        pk: name if counts[name.casefold()] == 1 else f"{name} <{email}>"
-        for pk, name, email in people
-    }
-
-
 class PayerField(forms.CharField):
     """A payer typed (or picked from the page's <datalist>) by name: one text input
     instead of a dropdown of every member on every line. `labels` is {user id: label}."""
