@@ -1,3 +1,5 @@
+import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -177,6 +179,29 @@ class Receipt(models.Model):
         )
 
 
+class StagedScreenshotQuerySet(models.QuerySet):
+    # A screenshot is shared just before its receipt is posted; one left waiting a day
+    # was given up (the share sheet opened by mistake, the form closed), and holds a
+    # picture of someone's transfer that nobody will post.
+    KEPT_FOR = datetime.timedelta(days=1)
+
+    def stale(self, now=None):
+        return self.filter(created_at__lt=(now or timezone.now()) - self.KEPT_FOR)
+
+    def purge_stale(self, now=None) -> int:
+        """Delete the staged screenshots left waiting more than a day, their files from
+        storage and their rows; returns how many. Each file is deleted before its row:
+        should the run stop between the two, the next run deletes the file again (a
+        no-op) and the row. The other order could leave a file that nothing points to,
+        never to be deleted. Safe to run twice at once: a row already gone is skipped."""
+        done = 0
+        for staged in self.stale(now).only("pk", "image").order_by("pk"):
+            staged.image.storage.delete(staged.image.name)
+            deleted, _rows = StagedScreenshot.objects.filter(pk=staged.pk).delete()
+            done += bool(deleted)
+        return done
+
+
 class StagedScreenshot(models.Model):
     """A screenshot shared to the app from a phone's share sheet, already cleaned of its
     metadata, waiting for its owner to post the receipt it belongs to. Sharing only
@@ -198,6 +223,8 @@ class StagedScreenshot(models.Model):
     width = models.PositiveIntegerField(_("width"), default=0, editable=False)
     height = models.PositiveIntegerField(_("height"), default=0, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = StagedScreenshotQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("shared screenshot")
