@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mutualaid.dates import range_constraint
 from mutualaid.money import MONEY
@@ -65,11 +66,13 @@ class Receipt(models.Model):
         related_name="receipts_posted",
         verbose_name=_("posted by"),
     )
-    posted_at = models.DateTimeField(_("posted"), default=timezone.now)
+    posted_at = models.DateTimeField(pgettext_lazy("date posted", "posted"), default=timezone.now)
     confirmed_at = models.DateTimeField(
         _("recipient confirmed arrival"), null=True, blank=True, editable=False
     )
-    voided_at = models.DateTimeField(_("voided"), null=True, blank=True, editable=False)
+    voided_at = models.DateTimeField(
+        pgettext_lazy("date voided", "voided"), null=True, blank=True, editable=False
+    )
     voided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -132,9 +135,7 @@ class Receipt(models.Model):
         if self.recipient_id and self.pod_id and self.recipient.pod_id != self.pod_id:
             raise ValidationError(_("The recipient belongs to another pod."))
         if self.cycle_id and self.week and self.week > self.cycle.weeks:
-            raise ValidationError(
-                {"week": _("This cycle has %(weeks)s weeks.") % {"weeks": self.cycle.weeks}}
-            )
+            raise ValidationError({"week": self.cycle.weeks_message()})
 
     def void(self, *, by, reason):
         """Void the receipt, keeping it and the reason. Returns False if it was already
@@ -222,7 +223,9 @@ class StagedScreenshot(models.Model):
     # time a row is loaded (and fail on one gone from storage).
     width = models.PositiveIntegerField(_("width"), default=0, editable=False)
     height = models.PositiveIntegerField(_("height"), default=0, editable=False)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_at = models.DateTimeField(
+        pgettext_lazy("shared screenshot", "created"), auto_now_add=True
+    )
 
     objects = StagedScreenshotQuerySet.as_manager()
 
