@@ -47,8 +47,9 @@ _ARABIC_DECIMAL = "\u066b"
 _ARABIC_GROUP = "\u066c"
 _SPACES = " \u00a0\u202f"
 _AMOUNT = re.compile(rf"(?P<sign>[-+]?)(?P<body>[\d.,{_ARABIC_DECIMAL}{_ARABIC_GROUP}{_SPACES}]*)")
-# Direction marks a copied amount may carry (CLDR puts one before Arabic money).
-_BIDI_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u061c"))
+# Direction marks a copied amount may carry (CLDR puts one before Arabic money, and
+# pods/templatetags/money.py isolates it).
+_BIDI_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u061c\u2066\u2067\u2068\u2069"))
 
 
 @functools.lru_cache(maxsize=32)
@@ -177,7 +178,7 @@ class MoneyField(forms.DecimalField):
         return ValidationError(
             self.error_messages["max_value"],
             code="max_value",
-            params={"limit_value": _grouped(self.max_value)},
+            params={"limit_value": grouped(self.max_value)},
         )
 
     def _ambiguous(self, whole):
@@ -186,10 +187,12 @@ class MoneyField(forms.DecimalField):
             code="ambiguous",
             params={
                 "plain": format_decimal(whole, format="0", locale=reader_locale()),
-                "with_cents": _grouped(whole),
+                "with_cents": grouped(whole),
             },
         )
 
 
-def _grouped(amount):
+def grouped(amount):
+    """`amount` written as CLDR writes it for the reader, grouped, with its cents
+    ("10,000.00", "10.000,00"): as a MoneyField reads it back."""
     return format_decimal(amount, format="#,##0.00", locale=reader_locale())

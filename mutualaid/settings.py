@@ -175,6 +175,8 @@ CACHES = {
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish")), ("ar", _("Arabic"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Where Django's own date and number formats for a language fall short (Arabic's).
+FORMAT_MODULE_PATH = ["mutualaid.formats"]
 # The language menu's choice for people who are not signed in (users/views.py).
 LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
 LANGUAGE_COOKIE_SECURE = not DEBUG

@@ -12,7 +12,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from mutualaid.admin import PodScopedAdmin, PodScopedTabularInline, SamePodForm
@@ -182,7 +182,7 @@ class CycleAdmin(PodScopedAdmin):
             "coverage",
         ]
 
-    @admin.display(description=_("status"))
+    @admin.display(description=pgettext_lazy("cycle", "status"))
     def state(self, cycle):
         if cycle.pk is None:
             return "—"
@@ -209,7 +209,11 @@ class CycleAdmin(PodScopedAdmin):
         if cycle.pk is None:
             return "—"
         figures = self.figures(cycle)
-        return _("Week %(week)s: %(used)s used, %(free)s free of %(slots)s") % {
+        return ngettext(
+            "Week %(week)s: %(used)s used, %(free)s free of %(slots)s slot",
+            "Week %(week)s: %(used)s used, %(free)s free of %(slots)s slots",
+            figures.slots,
+        ) % {
             "week": figures.week,
             "used": figures.recipients,
             "free": figures.free,

@@ -1,11 +1,11 @@
 from decimal import Decimal
 
 from django import forms
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from mutualaid import dates
-from mutualaid.money import MoneyField
+from mutualaid.money import MoneyField, grouped
 from pods.templatetags.money import format_money
 
 # Far above what a neighbor gives in a week, low enough to catch a slipped finger
@@ -69,14 +69,16 @@ class PledgeForm(forms.Form):
             self.fields["action"].widget = forms.HiddenInput()
         help_text = _("In %(currency)s, at most %(max)s a week.") % {
             "currency": currency,
-            "max": number_format(MAX_WEEKLY_PLEDGE, decimal_pos=2, force_grouping=True),
+            "max": grouped(MAX_WEEKLY_PLEDGE),
         }
         if len(actions) > 1:
-            help_text = f"{help_text} {_('Not needed to pause or cancel.')}"
+            # Not in an f-string: makemessages would not find it there.
+            not_needed = _("Not needed to pause or cancel.")
+            help_text = f"{help_text} {not_needed}"
         self.fields["amount"].help_text = help_text
         self.fields["amount"].error_messages["max_value"] = _(
             "That is more than %(max)s a week. Please check the amount."
-        ) % {"max": number_format(MAX_WEEKLY_PLEDGE, decimal_pos=2, force_grouping=True)}
+        ) % {"max": grouped(MAX_WEEKLY_PLEDGE)}
         self.fields["starts"].choices = [
             (week, _week_label(cycle, week, current_week)) for week in weeks
         ]
@@ -96,19 +98,6 @@ def _week_label(cycle, week, current_week):
     if week == current_week:
         return _("this week (week %(week)s, from %(date)s)") % values
     return _("next week (week %(week)s, from %(date)s)") % values
-
-
-def payer_labels(people):
-    """What the plan editor's payer field shows and reads back for each member: their
-    shown name, with their email added when two members share a name. `people` are
-    (user id, shown name, email); returns {user id: label}."""
-    counts = {}
-    for _pk, name, _email in people:
-        counts[name.casefold()] = counts.get(name.casefold(), 0) + 1
-    return {
-        pk: name if counts[name.casefold()] == 1 else f"{name} <{email}>"
-        for pk, name, email in people
-    }
 
 
 class PayerField(forms.CharField):

@@ -6,6 +6,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mutualaid.money import MONEY
 from pods.models import Cycle
@@ -37,7 +38,7 @@ class Pledge(models.Model):
     """
 
     class Status(models.TextChoices):
-        ACTIVE = "active", _("active")
+        ACTIVE = "active", pgettext_lazy("pledge status", "active")
         PAUSED = "paused", _("paused")
         CANCELLED = "cancelled", _("cancelled")
 
@@ -55,8 +56,10 @@ class Pledge(models.Model):
         _("first week"), default=1, validators=[MinValueValidator(1)]
     )
     last_week = models.PositiveSmallIntegerField(_("last week"), validators=[MinValueValidator(1)])
-    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.ACTIVE)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    status = models.CharField(
+        pgettext_lazy("pledge", "status"), max_length=10, choices=Status, default=Status.ACTIVE
+    )
+    created_at = models.DateTimeField(pgettext_lazy("pledge", "created"), auto_now_add=True)
 
     objects = PledgeQuerySet.as_manager()
 
@@ -83,9 +86,7 @@ class Pledge(models.Model):
 
     def clean(self):
         if self.cycle_id and self.last_week and self.last_week > self.cycle.weeks:
-            raise ValidationError(
-                {"last_week": _("This cycle has %(weeks)s weeks.") % {"weeks": self.cycle.weeks}}
-            )
+            raise ValidationError({"last_week": self.cycle.weeks_message()})
 
 
 class Assignment(models.Model):

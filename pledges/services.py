@@ -36,6 +36,7 @@ from django.db.models import F, Max, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from mutualaid.mail import enqueue_on_commit, render_email, send_on_commit, send_templated
 from pledges import tasks
@@ -345,7 +346,7 @@ def set_week_plan(
     with transaction.atomic():
         cycle = _lock_cycle(cycle)
         if not 1 <= week <= cycle.weeks:
-            raise ValidationError(_("This cycle has %(weeks)s weeks.") % {"weeks": cycle.weeks})
+            raise ValidationError(cycle.weeks_message())
         if cycle.has_started(week) and not correcting_started:
             raise ValidationError(
                 _(
@@ -720,9 +721,12 @@ def start_next_cycle(
         if len(staying) > new.slots:
             raise ValidationError(
                 {
-                    "slots": _(
+                    "slots": ngettext(
+                        "%(count)s recipient is enrolled to the end of cycle %(number)s; "
+                        "the new cycle needs at least that many slots.",
                         "%(count)s recipients are enrolled to the end of cycle %(number)s; "
-                        "the new cycle needs at least that many slots."
+                        "the new cycle needs at least that many slots.",
+                        len(staying),
                     )
                     % {"count": len(staying), "number": cycle.number}
                 }

@@ -3,7 +3,8 @@
 `manage.py enqueue_daily_jobs`, from one cron line, queues them; whichever worker claims a
 task runs it (a task row is claimed by one worker only). Each job is also safe to run
 twice, as when the cron line runs on two machines: a reminder is claimed through the
-reminder log's unique key (pledges/reminders.py), and a second purge finds nothing left.
+reminder log's unique key (pledges/reminders.py), and a second purge (of former
+recipients' data, of shared screenshots never posted) finds nothing left.
 """
 
 import datetime
@@ -41,6 +42,11 @@ def purge_recipient_data() -> str:
 
 
 @task
+def purge_staged_screenshots() -> str:
+    return _run("purge_staged_screenshots")
+
+
+@task
 def prune_task_results() -> str:
     # Finished tasks keep their arguments, whole messages among them (sign-in codes,
     # payment handles in reminders): kept a week for the operator, then deleted.
@@ -73,4 +79,10 @@ def requeue_stalled_tasks() -> str:
     return f"{count} stalled task(s) queued again"
 
 
-DAILY = [send_reminders, purge_recipient_data, prune_task_results, requeue_stalled_tasks]
+DAILY = [
+    send_reminders,
+    purge_recipient_data,
+    purge_staged_screenshots,
+    prune_task_results,
+    requeue_stalled_tasks,
+]

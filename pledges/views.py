@@ -20,11 +20,11 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from mutualaid.forms import add_service_errors
 from mutualaid.pwa import SHARED_FILE_FIELD
 from pledges import services
-from pledges.forms import PlanFormSet, PledgeForm, payer_labels
+from pledges.forms import PlanFormSet, PledgeForm
 from pledges.models import Pledge
 from pods.access import get_pod_for_member, get_pod_for_organizer
 from pods.models import Membership
-from pods.views import member_names, public_name
+from pods.views import distinct_names, member_names, public_name
 from receipts.images import clean_screenshot
 from receipts.models import STORAGE_DOWN, STORAGE_ERRORS, Receipt, StagedScreenshot
 from recipients.payment import pay_link
@@ -173,6 +173,8 @@ class RecipientRow:
     """A recipient's part of the week's plan, for organizers."""
 
     recipient: object
+    # The recipient's shown name, told apart from a namesake's as on the board.
+    name: str = ""
     lines: list = field(default_factory=list)
     handle_warning: bool = False
     enrolled: bool = True
@@ -262,23 +264,32 @@ def this_week(request, slug):
     return render(request, "pledges/this_week.html", context)
 
 
-def _whole_plan(cycle, week, owed, now):
+def _whole_plan(cycle, week, owed, now, names=None):
     """The organizers' view of a week: every recipient enrolled in it, their lines (with
     what is still owed on each) and shortfall, in slot order (the order they are funded
-    in when pledges fall short)."""
+    in when pledges fall short). `names`: the members' shown names (member_names), when
+    the caller has them already."""
     rows = {}
-    # Former members too, so that marks telling same names apart match the board's.
-    names = member_names(Membership.objects.filter(pod_id=cycle.pod_id).select_related("user"))
+    if names is None:
+        # Former members too, so that marks telling same names apart match the board's.
+        names = member_names(Membership.objects.filter(pod_id=cycle.pod_id).select_related("user"))
+    # Over the whole cycle, as the board counts them, so that a mark is the same there.
+    recipient_names = distinct_names(
+        cycle.enrollments.values_list("recipient_id", "recipient__display_name")
+    )
+
+    def row(recipient, **kwargs):
+        name = recipient_names.get(recipient.pk) or str(recipient)
+        return RecipientRow(recipient=recipient, name=name, **kwargs)
+
     for enrollment in cycle.enrollments.in_week(week).in_slot_order().select_related("recipient"):
-        rows[enrollment.recipient_id] = RecipientRow(recipient=enrollment.recipient)
+        rows[enrollment.recipient_id] = row(enrollment.recipient)
     for line in owed:
         assignment = line.assignment
         if assignment.recipient_id not in rows:
             # Planned before an organizer's edit of the enrollments: still shown, so that
             # the lines are not lost from view.
-            rows[assignment.recipient_id] = RecipientRow(
-                recipient=assignment.recipient, enrolled=False
-            )
+            rows[assignment.recipient_id] = row(assignment.recipient, enrolled=False)
         rows[assignment.recipient_id].lines.append(
             Line(
                 assignment=assignment,
@@ -317,12 +328,11 @@ def plan_review(request, slug, week):
         raise Http404(_("No such week."))
     started = cycle.has_started(week)
     plan = services.week_plan(cycle=cycle, week=week)
-    labels = payer_labels(
-        [
-            (m.user_id, public_name(m.user), m.user.email)
-            for m in pod.memberships.active().select_related("user")
-        ]
-    )
+    memberships = list(pod.memberships.select_related("user"))
+    # Told apart as on the board (former members count, so that the marks match); only
+    # the pod's members now can be picked.
+    names = member_names(memberships)
+    labels = {m.user_id: names[m.user_id] for m in memberships if m.active}
     context = {
         "pod": pod,
         "membership": request.membership,
@@ -336,7 +346,7 @@ def plan_review(request, slug, week):
         "payer_choices": sorted(labels.values(), key=str.casefold),
     }
     owed = services.owed_lines(cycle=cycle, week=week, plan=plan)
-    context.update(_whole_plan(cycle, week, owed, timezone.now()))
+    context.update(_whole_plan(cycle, week, owed, timezone.now(), names=names))
     posted = None
     if request.method == "POST":
         try:
@@ -362,7 +372,7 @@ def plan_review(request, slug, week):
             ],
             form_kwargs={"labels": labels},
             recipient_id=row.recipient.pk,
-            recipient_name=row.recipient.display_name,
+            recipient_name=row.name,
             weekly_amount=cycle.weekly_amount,
             currency=pod.currency,
         )
@@ -390,7 +400,7 @@ def plan_review(request, slug, week):
                 messages.success(
                     request,
                     _("The plan for %(name)s in week %(week)s is saved.")
-                    % {"name": row.recipient.display_name, "week": week},
+                    % {"name": row.name, "week": week},
                 )
                 return redirect("pods:plan", slug=pod.slug, week=week)
     return render(request, "pledges/plan.html", context)

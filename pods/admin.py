@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 
 from mutualaid.admin import PodScopedAdmin, SamePodForm, is_site_admin, organized_pod_ids
 from pods.models import Alert, Invitation, Membership, Pod
@@ -82,7 +82,7 @@ class InvitationAdmin(PodScopedAdmin):
     readonly_on_change = ("pod",)
     actions = ["revoke"]
 
-    @admin.display(description=_("status"))
+    @admin.display(description=pgettext_lazy("invitation", "status"))
     def state(self, invitation):
         return invitation.status().label
 

@@ -12,6 +12,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, pgettext_lazy
 
 from mutualaid.dates import NoLaterThan, in_range, range_constraint
 from mutualaid.money import MONEY
@@ -90,7 +91,7 @@ class Pod(models.Model):
             "or a message handle."
         ),
     )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_at = models.DateTimeField(pgettext_lazy("pod", "created"), auto_now_add=True)
 
     objects = PodQuerySet.as_manager()
 
@@ -175,7 +176,9 @@ class Membership(models.Model):
     )
     role = models.CharField(_("role"), max_length=20, choices=Role, default=Role.DONOR)
     active = models.BooleanField(
-        _("active"), default=True, help_text=_("A member who left keeps their history.")
+        pgettext_lazy("membership", "active"),
+        default=True,
+        help_text=_("A member who left keeps their history."),
     )
     joined_at = models.DateTimeField(_("joined"), auto_now_add=True)
     invitation = models.ForeignKey(
@@ -216,7 +219,7 @@ class Invitation(models.Model):
     class Status(models.TextChoices):
         """Not stored: worked out from the fields and the time (see `status()`)."""
 
-        ACTIVE = "active", _("active")
+        ACTIVE = "active", pgettext_lazy("invitation status", "active")
         EXPIRED = "expired", _("expired")
         USED_UP = "used_up", _("used up")
         REVOKED = "revoked", _("revoked")
@@ -239,8 +242,10 @@ class Invitation(models.Model):
     expires_at = models.DateTimeField(_("expires"), validators=[NoLaterThan(INVITATION_MAX_DAYS)])
     max_uses = models.PositiveIntegerField(_("number of uses"), default=1)
     uses = models.PositiveIntegerField(_("times used"), default=0, editable=False)
-    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    revoked_at = models.DateTimeField(
+        pgettext_lazy("date revoked", "revoked"), null=True, blank=True, editable=False
+    )
+    created_at = models.DateTimeField(pgettext_lazy("invitation", "created"), auto_now_add=True)
     # Sent back by the app's form: the same form twice finds the first invitation (see
     # pods/invitations.py). Empty for invitations made in the admin.
     submission_key = models.UUIDField(_("submission key"), null=True, blank=True, editable=False)
@@ -382,7 +387,7 @@ class Cycle(models.Model):
         editable=False,
         help_text=_("When an organizer ended the cycle before its planned last week."),
     )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_at = models.DateTimeField(pgettext_lazy("cycle", "created"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("cycle")
@@ -401,6 +406,18 @@ class Cycle(models.Model):
 
     def __str__(self):
         return _("%(pod)s, cycle %(number)s") % {"pod": self.pod, "number": self.number}
+
+    def weeks_message(self):
+        """What a form says of a week number past this cycle's last."""
+        return ngettext(
+            "This cycle has %(weeks)s week.", "This cycle has %(weeks)s weeks.", self.weeks
+        ) % {"weeks": self.weeks}
+
+    def slots_message(self):
+        """What a form says of a slot number past this cycle's last."""
+        return ngettext(
+            "This cycle has %(slots)s slot.", "This cycle has %(slots)s slots.", self.slots
+        ) % {"slots": self.slots}
 
     def clean(self):
         if self.pod_id is None or self.starts_on is None or not self.weeks:
@@ -547,7 +564,7 @@ class Alert(models.Model):
         related_name="alerts_posted",
         verbose_name=_("posted by"),
     )
-    created_at = models.DateTimeField(_("posted"), auto_now_add=True)
+    created_at = models.DateTimeField(pgettext_lazy("date posted", "posted"), auto_now_add=True)
     expires_at = models.DateTimeField(
         _("shows until"), null=True, blank=True, validators=[NoLaterThan(ALERT_MAX_DAYS)]
     )

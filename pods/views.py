@@ -74,15 +74,20 @@ def member_names(memberships):
 def members(request, slug):
     pod = get_pod_for_member(request, slug)
     show_emails = request.membership.is_organizer
+    # Former members too, only for the marks that tell same names apart, so that each
+    # member has the mark here that the board and the plan give them.
+    memberships = list(pod.memberships.select_related("user"))
+    names = member_names(memberships)
     rows = sorted(
         (
             {
-                "name": public_name(m.user),
+                "name": names[m.user_id],
                 "email": m.user.email if show_emails else "",
                 "is_you": m.user_id == request.user.pk,
                 "is_organizer": m.role == Membership.Role.ORGANIZER,
             }
-            for m in pod.memberships.active().select_related("user")
+            for m in memberships
+            if m.active
         ),
         key=lambda row: row["name"].casefold(),
     )

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from mutualaid.admin import PodScopedAdmin, is_site_admin
@@ -149,9 +149,10 @@ class ReceiptAdmin(PodScopedAdmin):
     ]
     actions = ["void", "export_csv"]
 
-    @admin.display(boolean=True, description=_("voided"))
+    # Words, not Django's boolean icons: their alt text is an untranslated "True"/"False".
+    @admin.display(description=_("voided"))
     def is_void(self, receipt):
-        return receipt.is_void
+        return pgettext("receipt state", "voided") if receipt.is_void else "—"
 
     def has_add_permission(self, request, *args):
         return False

@@ -2,10 +2,11 @@ import datetime
 from decimal import Decimal, InvalidOperation
 
 from django import forms
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
-from mutualaid.money import MoneyField
+from mutualaid.money import MoneyField, grouped
 from mutualaid.text import TypedFormField
 from pods.models import Cycle
 from pods.views import distinct_names
@@ -105,7 +106,7 @@ class ReceiptForm(forms.Form):
         self.fields["amount"].help_text = _("In %(currency)s.") % {"currency": cycle.pod.currency}
         self.fields["amount"].error_messages["max_value"] = _(
             "That is more than %(max)s. Please check the amount."
-        ) % {"max": number_format(MAX_RECEIPT_AMOUNT, decimal_pos=2, force_grouping=True)}
+        ) % {"max": grouped(MAX_RECEIPT_AMOUNT)}
 
     def clean_sent_on(self):
         sent_on = self.cleaned_data["sent_on"]
@@ -208,10 +209,13 @@ class BoardFilterForm(forms.Form):
         self.fields["cycle"].choices = [
             (c.number, labels[c.status(today)] % {"number": c.number}) for c in cycles
         ]
-        everyone = [("", _("All"))]
-        self.fields["week"].choices = everyone + [(w, w) for w in cycle.weeks_range]
-        self.fields["recipient"].choices = everyone + recipients
-        self.fields["payer"].choices = everyone + payers
+        # "All" agrees with what it stands for (weeks, recipients, payers) in Spanish and
+        # Arabic, hence one message each.
+        self.fields["week"].choices = [("", pgettext("all weeks", "All"))] + [
+            (w, w) for w in cycle.weeks_range
+        ]
+        self.fields["recipient"].choices = [("", pgettext("all recipients", "All"))] + recipients
+        self.fields["payer"].choices = [("", pgettext("all payers", "All"))] + payers
 
     def value(self, name):
         """The field's valid value, or None when it was left empty or is not a choice

@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from PIL import ExifTags, Image, PngImagePlugin, UnidentifiedImageError
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -316,9 +317,12 @@ def _not_an_image():
 
 def _too_many_pixels(max_pixels):
     return ValidationError(
-        _(
+        ngettext(
+            "This picture is too large (more than %(megapixels)s megapixel). "
+            "Send a screenshot instead.",
             "This picture is too large (more than %(megapixels)s megapixels). "
-            "Send a screenshot instead."
+            "Send a screenshot instead.",
+            max_pixels // 1_000_000,
         )
         % {"megapixels": max_pixels // 1_000_000},
         code="too_many_pixels",
@@ -327,9 +331,12 @@ def _too_many_pixels(max_pixels):
 
 def _too_long():
     return ValidationError(
-        _(
+        ngettext(
+            "This picture is too long or too wide (more than %(pixels)s pixel on a side). "
+            "Crop it, or send a screenshot instead.",
             "This picture is too long or too wide (more than %(pixels)s pixels on a side). "
-            "Crop it, or send a screenshot instead."
+            "Crop it, or send a screenshot instead.",
+            MAX_SIDE,
         )
         % {"pixels": number_format(MAX_SIDE, force_grouping=True)},
         code="too_many_pixels",

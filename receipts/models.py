@@ -1,3 +1,4 @@
+import datetime
 import logging
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -8,6 +9,7 @@ from django.db import models
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mutualaid.dates import range_constraint
 from mutualaid.money import MONEY
@@ -78,11 +80,13 @@ class Receipt(models.Model):
         related_name="receipts_posted",
         verbose_name=_("posted by"),
     )
-    posted_at = models.DateTimeField(_("posted"), default=timezone.now)
+    posted_at = models.DateTimeField(pgettext_lazy("date posted", "posted"), default=timezone.now)
     confirmed_at = models.DateTimeField(
         _("recipient confirmed arrival"), null=True, blank=True, editable=False
     )
-    voided_at = models.DateTimeField(_("voided"), null=True, blank=True, editable=False)
+    voided_at = models.DateTimeField(
+        pgettext_lazy("date voided", "voided"), null=True, blank=True, editable=False
+    )
     voided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -145,9 +149,7 @@ class Receipt(models.Model):
         if self.recipient_id and self.pod_id and self.recipient.pod_id != self.pod_id:
             raise ValidationError(_("The recipient belongs to another pod."))
         if self.cycle_id and self.week and self.week > self.cycle.weeks:
-            raise ValidationError(
-                {"week": _("This cycle has %(weeks)s weeks.") % {"weeks": self.cycle.weeks}}
-            )
+            raise ValidationError({"week": self.cycle.weeks_message()})
 
     def void(self, *, by, reason):
         """Void the receipt, keeping it and the reason. Returns False if it was already
@@ -192,6 +194,29 @@ class Receipt(models.Model):
         )
 
 
+class StagedScreenshotQuerySet(models.QuerySet):
+    # A screenshot is shared just before its receipt is posted; one left waiting a day
+    # was given up (the share sheet opened by mistake, the form closed), and holds a
+    # picture of someone's transfer that nobody will post.
+    KEPT_FOR = datetime.timedelta(days=1)
+
+    def stale(self, now=None):
+        return self.filter(created_at__lt=(now or timezone.now()) - self.KEPT_FOR)
+
+    def purge_stale(self, now=None) -> int:
+        """Delete the staged screenshots left waiting more than a day, their files from
+        storage and their rows; returns how many. Each file is deleted before its row:
+        should the run stop between the two, the next run deletes the file again (a
+        no-op) and the row. The other order could leave a file that nothing points to,
+        never to be deleted. Safe to run twice at once: a row already gone is skipped."""
+        done = 0
+        for staged in self.stale(now).only("pk", "image").order_by("pk"):
+            staged.image.storage.delete(staged.image.name)
+            deleted, _rows = StagedScreenshot.objects.filter(pk=staged.pk).delete()
+            done += bool(deleted)
+        return done
+
+
 class StagedScreenshot(models.Model):
     """A screenshot shared to the app from a phone's share sheet, already cleaned of its
     metadata, waiting for its owner to post the receipt it belongs to. Sharing only
@@ -212,7 +237,11 @@ class StagedScreenshot(models.Model):
     # time a row is loaded (and fail on one gone from storage).
     width = models.PositiveIntegerField(_("width"), default=0, editable=False)
     height = models.PositiveIntegerField(_("height"), default=0, editable=False)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_at = models.DateTimeField(
+        pgettext_lazy("shared screenshot", "created"), auto_now_add=True
+    )
+
+    objects = StagedScreenshotQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("shared screenshot")
@@ -222,11 +251,14 @@ class StagedScreenshot(models.Model):
         return _("Screenshot shared by %(owner)s") % {"owner": self.owner}
 
     def as_clean_image(self):
-        """The staged file as the receipt form's cleaned screenshot (a ValidationError when
-        storage cannot give it back just now)."""
+        """The staged file as the receipt form's cleaned screenshot. FileNotFoundError
+        when it is gone from storage; a ValidationError when storage cannot give it back
+        just now."""
         try:
             with self.image.open("rb") as file:
                 content = file.read()
+        except FileNotFoundError:
+            raise
         except STORAGE_ERRORS as error:
             logger.warning("Staged screenshot %s unreadable: %s", self.pk, error)
             raise ValidationError(STORAGE_DOWN, code="storage") from error

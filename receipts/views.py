@@ -83,15 +83,23 @@ def receipt_create(request, slug):
             data = data.copy()
             data["submission_key"] = str(uuid.uuid4())
         form = ReceiptForm(data, request.FILES, **form_kwargs)
+        attach = form.is_valid() and not stale and staged is not None
+        if attach and not form.cleaned_data["screenshot"]:
+            try:
+                form.cleaned_data["screenshot"] = staged.as_clean_image()
+            except FileNotFoundError:
+                # Deleted from storage since the page was opened (a day-old staged
+                # screenshot is purged daily): say so rather than post without it.
+                form.add_error(
+                    "screenshot",
+                    _("The shared screenshot is no longer here: attach it again."),
+                )
+                staged = context["staged"] = None
+            except ValidationError as error:
+                # Storage cannot give it back just now: kept, to post once it can.
+                form.add_error("screenshot", error)
         if form.is_valid() and not stale:
-            response = None
-            if staged is not None and not form.cleaned_data["screenshot"]:
-                try:
-                    form.cleaned_data["screenshot"] = staged.as_clean_image()
-                except ValidationError as error:
-                    form.add_error("screenshot", error)
-            if not form.errors:
-                response = _post(request, pod, cycle, form, enrollments, members)
+            response = _post(request, pod, cycle, form, enrollments, members)
             if response is not None:
                 if staged is not None:
                     staged.discard()

@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from mutualaid.forms import SubmissionKeyField
 from mutualaid.text import TypedFormField
@@ -27,7 +28,11 @@ class ReferralForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
         error_messages={
             "required": _("Give a name for your neighbor: a nickname is fine."),
-            "max_length": _("Keep the name to %(limit_value)d characters at most."),
+            "max_length": ngettext_lazy(
+                "Keep the name to %(limit_value)d character at most.",
+                "Keep the name to %(limit_value)d characters at most.",
+                "limit_value",
+            ),
         },
     )
     contact = TypedFormField(
@@ -37,7 +42,11 @@ class ReferralForm(forms.Form):
         help_text=_("One phone number, email or other way, so an organizer can call them."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
         error_messages={
-            "max_length": _("Keep this to %(limit_value)d characters at most."),
+            "max_length": ngettext_lazy(
+                "Keep this to %(limit_value)d character at most.",
+                "Keep this to %(limit_value)d characters at most.",
+                "limit_value",
+            ),
         },
     )
     note = TypedFormField(
@@ -49,7 +58,11 @@ class ReferralForm(forms.Form):
         ),
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={
-            "max_length": _("Keep the note to %(limit_value)d characters at most."),
+            "max_length": ngettext_lazy(
+                "Keep the note to %(limit_value)d character at most.",
+                "Keep the note to %(limit_value)d characters at most.",
+                "limit_value",
+            ),
         },
     )
     submission_key = SubmissionKeyField()
@@ -75,7 +88,11 @@ class MoveForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={
             "required": _("Say why this neighbor is moved."),
-            "max_length": _("Keep the reason to %(limit_value)d characters at most."),
+            "max_length": ngettext_lazy(
+                "Keep the reason to %(limit_value)d character at most.",
+                "Keep the reason to %(limit_value)d characters at most.",
+                "limit_value",
+            ),
         },
     )
 
@@ -90,7 +107,13 @@ class PaymentForm(forms.Form):
         required=False,
         help_text=_("Such as $name for Cash App. Not needed for cash."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
-        error_messages={"max_length": _("Keep the handle to %(limit_value)d characters.")},
+        error_messages={
+            "max_length": ngettext_lazy(
+                "Keep the handle to %(limit_value)d character.",
+                "Keep the handle to %(limit_value)d characters.",
+                "limit_value",
+            )
+        },
     )
     contact = TypedFormField(
         label=_("How to reach them (optional)"),
@@ -98,7 +121,13 @@ class PaymentForm(forms.Form):
         required=False,
         help_text=_("One phone number, email or other way. Nothing more."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
-        error_messages={"max_length": _("Keep this to %(limit_value)d characters at most.")},
+        error_messages={
+            "max_length": ngettext_lazy(
+                "Keep this to %(limit_value)d character at most.",
+                "Keep this to %(limit_value)d characters at most.",
+                "limit_value",
+            )
+        },
     )
 
     language = forms.ChoiceField(
@@ -160,5 +189,11 @@ class EndForm(forms.Form):
         max_length=END_REASON_MAX,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"max_length": _("Keep it to %(limit_value)d characters at most.")},
+        error_messages={
+            "max_length": ngettext_lazy(
+                "Keep it to %(limit_value)d character at most.",
+                "Keep it to %(limit_value)d characters at most.",
+                "limit_value",
+            )
+        },
     )

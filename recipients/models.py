@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mutualaid.dates import NoLaterThan, range_constraint
 from mutualaid.text import TypedCharField
@@ -67,7 +68,7 @@ class Recipient(models.Model):
         _("payment handle changed"), null=True, blank=True, editable=False
     )
     erased_at = models.DateTimeField(_("data erased"), null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_at = models.DateTimeField(pgettext_lazy("recipient", "created"), auto_now_add=True)
 
     objects = RecipientQuerySet.as_manager()
 
@@ -143,7 +144,7 @@ class Enrollment(models.Model):
     """
 
     class Status(models.TextChoices):
-        ACTIVE = "active", _("active")
+        ACTIVE = "active", pgettext_lazy("enrollment status", "active")
         LEFT = "left", _("left")
         COMPLETED = "completed", _("completed")
 
@@ -158,7 +159,9 @@ class Enrollment(models.Model):
         _("first week"), default=1, validators=[MinValueValidator(1)]
     )
     last_week = models.PositiveSmallIntegerField(_("last week"), validators=[MinValueValidator(1)])
-    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.ACTIVE)
+    status = models.CharField(
+        pgettext_lazy("enrollment", "status"), max_length=10, choices=Status, default=Status.ACTIVE
+    )
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True, validators=[NoLaterThan(1)])
     end_reason = TypedCharField(
         _("why it ended"),
@@ -166,7 +169,7 @@ class Enrollment(models.Model):
         blank=True,
         help_text=_("Optional. Nobody has to give a reason for leaving."),
     )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_at = models.DateTimeField(pgettext_lazy("enrollment", "created"), auto_now_add=True)
 
     objects = EnrollmentQuerySet.as_manager()
 
@@ -227,16 +230,9 @@ class Enrollment(models.Model):
             raise ValidationError(_("The recipient and the cycle belong to different pods."))
         if self.cycle_id:
             if self.slot and self.slot > self.cycle.slots:
-                raise ValidationError(
-                    {"slot": _("This cycle has %(slots)s slots.") % {"slots": self.cycle.slots}}
-                )
+                raise ValidationError({"slot": self.cycle.slots_message()})
             if self.last_week and self.last_week > self.cycle.weeks:
-                raise ValidationError(
-                    {
-                        "last_week": _("This cycle has %(weeks)s weeks.")
-                        % {"weeks": self.cycle.weeks}
-                    }
-                )
+                raise ValidationError({"last_week": self.cycle.weeks_message()})
             # The database refuses this too (recipients_enrollment_slot_weeks_exclusive);
             # this says it next to the field.
             if self.slot and self.first_week and self.last_week and self.holds_weeks:
@@ -309,7 +305,9 @@ class Referral(models.Model):
     )
     contact = TypedCharField(_("how to reach them"), max_length=200, blank=True)
     note = TypedCharField(_("note for the organizers"), max_length=500, blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.WAITING)
+    status = models.CharField(
+        pgettext_lazy("referral", "status"), max_length=10, choices=Status, default=Status.WAITING
+    )
     recipient = models.OneToOneField(
         Recipient,
         on_delete=models.SET_NULL,
@@ -326,7 +324,9 @@ class Referral(models.Model):
         editable=False,
         help_text=_("Empty: in order of arrival. Set when an organizer moves someone."),
     )
-    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True, editable=False)
+    withdrawn_at = models.DateTimeField(
+        pgettext_lazy("date withdrawn", "withdrawn"), null=True, blank=True, editable=False
+    )
     erased_at = models.DateTimeField(_("data erased"), null=True, blank=True, editable=False)
     # Sent back by the refer form: the same form twice finds the first referral instead
     # of queueing the neighbor a second time. Empty for referrals made in the admin.

@@ -48,9 +48,7 @@ def enroll(
         # would otherwise both see it free. (The database's slot rule is the backstop.)
         cycle = Cycle.objects.select_for_update(of=("self",)).select_related("pod").get(pk=cycle.pk)
         if not 1 <= first_week <= cycle.weeks:
-            raise ValidationError(
-                {"first_week": _("This cycle has %(weeks)s weeks.") % {"weeks": cycle.weeks}}
-            )
+            raise ValidationError({"first_week": cycle.weeks_message()})
         if cycle.enrollments.filter(recipient=recipient).exists():
             raise ValidationError(
                 _("%(name)s is already enrolled in this cycle.") % {"name": recipient.display_name}

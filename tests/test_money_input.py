@@ -114,6 +114,7 @@ def test_amounts_people_type_are_read(text, amount):
         ("ar", "١٬٩٧٠", "1970.00"),
         # Copied from an Arabic page, right-to-left mark and all.
         ("ar", "\u200f1,970.00", "1970.00"),
+        ("ar", "\u2067\u200f1,970.00\u200e\u2069", "1970.00"),
     ],
 )
 def test_amounts_are_read_the_readers_way(language, text, amount):

@@ -75,11 +75,13 @@ class Watch:
         self.pages = {}
         self.problems = []
 
-    def new_page(self, name):
-        """A page in a fresh context: its own cookies, so a fresh session."""
-        # English whatever the machine's locale: the pages follow Accept-Language, and
-        # the tests read their English text.
-        context = self.browser.new_context(locale="en-US")
+    def new_page(self, name, *, locale="en-US", viewport=None):
+        """A page in a fresh context: its own cookies, so a fresh session. `locale` is the
+        browser's language (the pages follow it); `viewport`, its size (a phone's, say)."""
+        # English whatever the machine's locale unless asked: the pages follow
+        # Accept-Language, and most tests read their English text.
+        options = {"viewport": viewport} if viewport else {}
+        context = self.browser.new_context(locale=locale, **options)
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
         self.pages[name] = page

@@ -48,7 +48,7 @@ def test_the_current_cycle_in_plain_words(organizer_client, pod, cycle, enrollme
     html = organizer_client.get(url(pod)).content.decode()
     assert "Cycle 1 (running)" in html
     assert "Week 6 of 15." in html
-    assert "1 of 3 filled" in html
+    assert "1 of 3 slots filled" in html
     assert "Short by $75.00 a week." in html
     assert "2 slots are free." in html
     assert "End cycle 1 early" in html

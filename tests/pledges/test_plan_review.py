@@ -134,24 +134,36 @@ def test_a_payer_is_read_by_name_whatever_its_case_and_spaces(
     assert (donor.pk, recipient.pk, Decimal("90.00")) in stored()
 
 
-def test_two_members_with_one_name_are_told_apart_by_email(
-    organizer_client, pod, donor, organizer, recipient, make_user, plan
+def test_two_members_with_one_name_are_told_apart_as_on_the_board(
+    organizer_client, pod, cycle, donor, organizer, recipient, make_user, plan
 ):
-    other = make_user("dana.two@example.org", display_name="Dana")
+    # A former Dana counts for the marks (the board numbers her too) but is not offered.
+    former = make_user("dana.zero@example.org", display_name="Dana")
+    Membership.objects.create(pod=pod, user=former, active=False)
+    other = make_user("dana.two@example.org", display_name="dana")
     Membership.objects.create(pod=pod, user=other)
-    html = organizer_client.get(url(pod)).content.decode()
-    assert "Dana &lt;dana.two@example.org&gt;" in html
+    namesake = Recipient.objects.create(pod=pod, display_name="Rosa", payment_method="cash")
+    enroll(recipient=namesake, cycle=cycle, first_week=NEXT_WEEK)
+    response = organizer_client.get(url(pod))
+    assert response.context["payer_choices"] == ["Dana (1)", "dana (3)", "Olive"]
+    html = response.content.decode()
+    assert '<option value="Dana (1)">' in html and '<option value="dana (3)">' in html
+    assert "dana.two@example.org" not in html
+    assert [row.name for row in response.context["rows"]] == ["Rosa (1)", "Rosa (2)"]
+    # The mark is the board's own, for the same people.
+    board = organizer_client.get(reverse("receipts:board", args=[pod.slug])).context["form"]
+    assert dict(board.fields["payer"].choices)[other.pk] == "dana (3)"
+    assert dict(board.fields["recipient"].choices)[namesake.pk] == "Rosa (2)"
     response = post(
-        organizer_client,
-        pod,
-        recipient,
-        [("Dana <dana.two@example.org>", "100.00"), (organizer, "75.00")],
+        organizer_client, pod, recipient, [("DANA (3)", "100.00"), (organizer, "75.00")]
     )
     assert response.status_code == 302
     assert (other.pk, recipient.pk, Decimal("100.00")) in stored()
-    # Plain "Dana" no longer says who.
-    response = post(organizer_client, pod, recipient, [("Dana", "100.00"), (organizer, "75.00")])
-    assert response.status_code == 200
+    # Plain "Dana" no longer says who, and the former member cannot be planned.
+    for typed in ("Dana", "Dana (2)"):
+        response = post(organizer_client, pod, recipient, [(typed, "90.00"), (organizer, "75")])
+        assert response.status_code == 200
+        assert (other.pk, recipient.pk, Decimal("100.00")) in stored()
 
 
 def test_organizer_changes_the_payer_of_a_line(

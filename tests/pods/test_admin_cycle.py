@@ -133,7 +133,7 @@ def test_change_page_shows_slots_and_shortfall_for_this_week(
     Pledge.objects.create(cycle=cycle, donor=donor, amount=Decimal("30.00"), last_week=3)
     response = organizer_client.get(change_url(cycle))
     assert response.status_code == 200
-    assert "2 used, 1 free of 3" in response.text
+    assert "2 used, 1 free of 3 slots" in response.text
     assert (
         "Week 6: pledged $100.00 a week; needed $350.00 (2 recipients × $175.00). "
         "Short by $250.00." in response.text

@@ -2,6 +2,7 @@ import pytest
 from django.urls import reverse
 
 from pods.models import Membership
+from pods.views import member_names
 from tests.pods.crowd import add_donors
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +56,24 @@ def test_former_members_and_other_pods_are_not_listed(client, donor, organizer, 
     assert response.context["donors"] == []
     assert "Dana" not in response.text
     assert "Otto" not in response.text
+
+
+def test_members_who_share_a_name_are_told_apart_as_on_the_board(
+    client, donor, organizer, pod, make_user
+):
+    # A former member counts for the marks, as on the board where her receipts stay.
+    former = make_user("dana.zero@example.org", display_name="Dana")
+    Membership.objects.create(pod=pod, user=former, active=False)
+    namesake = make_user("dana.two@example.org", display_name="dana")
+    Membership.objects.create(pod=pod, user=namesake)
+    client.force_login(organizer)
+    response = client.get(url(pod))
+    # `donor` was made before `former`: the marks follow who joined the site first.
+    assert [row["name"] for row in response.context["donors"]] == ["Dana (1)", "dana (3)"]
+    assert "Dana (2)" not in response.text
+    # The board's and the plan's names for the same people.
+    shown = member_names(Membership.objects.filter(pod=pod).select_related("user"))
+    assert (shown[donor.pk], shown[namesake.pk]) == ("Dana (1)", "dana (3)")
 
 
 def test_query_count_is_the_same_for_5_and_500_donors(

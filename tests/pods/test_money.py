@@ -20,9 +20,11 @@ from pods.templatetags.money import format_money
         ("es", Decimal("1925.5"), "EUR", "1.925,50\xa0€"),
         ("es", Decimal("-25"), "USD", "-25,00\xa0US$"),
         # CLDR's Arabic: led by a right-to-left mark, so that the number and the currency
-        # keep their order inside a right-to-left sentence.
-        ("ar", Decimal("1970"), "USD", "\u200f1,970.00\xa0US$"),
-        ("ar", Decimal("-25"), "USD", "\u200f-25.00\xa0US$"),
+        # keep their order inside a right-to-left sentence; isolated (RLI … PDI) with "US$"
+        # closed by a left-to-right mark, so that it reads "US$", not "$US", and a Latin
+        # word after it stays out of it.
+        ("ar", Decimal("1970"), "USD", "\u2067\u200f1,970.00\xa0US$\u200e\u2069"),
+        ("ar", Decimal("-25"), "USD", "\u2067\u200f-25.00\xa0US$\u200e\u2069"),
     ],
 )
 def test_money_is_formatted_for_the_readers_language(language, value, currency, expected):

@@ -7,8 +7,9 @@ from pledges.tasks import DAILY
 
 class Command(BaseCommand):
     help = (
-        "Queue today's reminders, the purge of former recipients' data and the pruning "
-        "of old task results, for the task workers to run. Run once a day (cron); "
+        "Queue today's reminders, the purge of former recipients' data and of shared "
+        "screenshots never posted, and the pruning of old task results, for the task "
+        "workers to run. Run once a day (cron); "
         "running it twice sends no reminder twice."
     )
 

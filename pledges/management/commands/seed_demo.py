@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from pledges import planning
 from pledges.models import Assignment, Pledge
@@ -462,30 +463,34 @@ class Command(BaseCommand):
 
     def _summary(self, pod):
         cycle = pod.current_cycle()
-        enrolled = cycle.enrollments.in_week(cycle.current_week()).count()
-        self.stdout.write(
-            self.style.SUCCESS(
-                _(
-                    "Built %(pod)s: cycle %(number)s, week %(week)s of %(weeks)s, "
-                    "%(enrolled)s recipients at %(amount)s a week, %(donors)s donors "
-                    "pledging %(pledged)s a week for %(needed)s needed, %(receipts)s receipts."
-                )
-                % {
-                    "pod": pod.name,
-                    "number": cycle.number,
-                    "week": cycle.current_week(),
-                    "weeks": cycle.weeks,
-                    "enrolled": enrolled,
-                    "amount": cycle.weekly_amount,
-                    "donors": pod.memberships.active().filter(role=Membership.Role.DONOR).count(),
-                    "pledged": format(
-                        cycle.pledges.active().in_week(cycle.current_week()).total(), ".2f"
-                    ),
-                    "needed": format(cycle.needed_per_week(enrolled), ".2f"),
-                    "receipts": Receipt.objects.for_pod(pod).count(),
-                }
+        week = cycle.current_week()
+        enrolled = cycle.enrollments.in_week(week).count()
+        donors = pod.memberships.active().filter(role=Membership.Role.DONOR).count()
+        receipts = Receipt.objects.for_pod(pod).count()
+        # One sentence per count, each with its own plural forms (Arabic has six).
+        sentences = [
+            _("Built %(pod)s: cycle %(number)s, week %(week)s of %(weeks)s.")
+            % {"pod": pod.name, "number": cycle.number, "week": week, "weeks": cycle.weeks},
+            ngettext(
+                "%(enrolled)s recipient at %(amount)s a week.",
+                "%(enrolled)s recipients at %(amount)s a week.",
+                enrolled,
             )
-        )
+            % {"enrolled": enrolled, "amount": cycle.weekly_amount},
+            ngettext(
+                "%(donors)s donor pledging %(pledged)s a week for %(needed)s needed.",
+                "%(donors)s donors pledging %(pledged)s a week for %(needed)s needed.",
+                donors,
+            )
+            % {
+                "donors": donors,
+                "pledged": format(cycle.pledges.active().in_week(week).total(), ".2f"),
+                "needed": format(cycle.needed_per_week(enrolled), ".2f"),
+            },
+            ngettext("%(receipts)s receipt posted.", "%(receipts)s receipts posted.", receipts)
+            % {"receipts": receipts},
+        ]
+        self.stdout.write(self.style.SUCCESS(" ".join(sentences)))
 
     def _sign_ins(self):
         User = get_user_model()
