@@ -30,6 +30,7 @@ from mutualaid.spreadsheet import MAX_BYTES, MAX_ROWS, Column, SpreadsheetError,
 from pods import services
 from pods.access import get_pod_for_organizer
 from pods.models import StagedImport
+from pods.templatetags.money import format_money
 
 # An upload not confirmed within this time is gone: the pod may have changed a lot.
 STAGED_FOR = datetime.timedelta(days=1)
@@ -93,7 +94,7 @@ def is_stale(staged):
     return staged.imported_at is None and staged.created_at < timezone.now() - STAGED_FOR
 
 
-def read_amount(text, currency):
+def read_amount(text, currency, *, field=None):
     """An amount as a spreadsheet writes it, by the reader's rules (mutualaid/money.py),
     after any currency sign or code around it ("$25", "25,00 US$", "25 USD")."""
     text = text.strip()
@@ -101,7 +102,8 @@ def read_amount(text, currency):
     for code in (currency.upper(), "US$", "US"):
         upper = upper.replace(code, " ")
     stripped = "".join(c for c in upper if unicodedata.category(c) != "Sc").strip()
-    return MoneyField(required=False).clean(stripped if stripped else text)
+    field = field or MoneyField(required=False)
+    return field.clean(stripped if stripped else text)
 
 
 # The donors' list
@@ -131,6 +133,7 @@ def check_donors(pod, cells):
     person is already a member or invited. A fixed number of queries for any length."""
     rows = []
     first_row_of = {}
+    money = MoneyField(required=False)
     for cell in cells:
         row = DonorRow(
             number=cell["number"],
@@ -160,7 +163,7 @@ def check_donors(pod, cells):
                     first_row_of[row.email] = row.number
         if row.amount_text:
             try:
-                row.amount = read_amount(row.amount_text, pod.currency)
+                row.amount = read_amount(row.amount_text, pod.currency, field=money)
             except ValidationError as error:
                 row.errors.extend(error.messages)
         rows.append(row)
@@ -173,6 +176,34 @@ def check_donors(pod, cells):
         elif row.email in invited:
             row.status = RowStatus.INVITED
     return rows
+
+
+def _shown(rows, currency):
+    """The rows as the page shows them, each one's words worked out once here: a page of
+    a thousand rows renders in a fraction of the time a template's tags per row take."""
+    notes = {
+        RowStatus.NEW: _("Will be invited by email"),
+        RowStatus.SENT: _("Invited by email"),
+        RowStatus.MEMBER: _("Already a member: left alone"),
+        RowStatus.INVITED: _("Already invited: left alone"),
+        RowStatus.ERROR: _("Left out:"),
+    }
+    shown = []
+    for row in rows:
+        get = row.get if isinstance(row, dict) else lambda name, row=row: getattr(row, name)
+        amount = get("amount")
+        shown.append(
+            {
+                "number": get("number"),
+                "name": get("name"),
+                "email": get("email"),
+                "amount": format_money(amount, currency) if amount else get("amount_text"),
+                "status": get("status"),
+                "note": notes[get("status")],
+                "errors": get("errors"),
+            }
+        )
+    return shown
 
 
 def _counts(rows):
@@ -240,7 +271,12 @@ def import_donors_preview(request, slug, pk):
         request,
         "pods/import_donors.html",
         import_page_context(
-            request, pod, staged=staged, rows=rows, counts=_counts(rows), Status=RowStatus
+            request,
+            pod,
+            staged=staged,
+            rows=_shown(rows, pod.currency),
+            counts=_counts(rows),
+            Status=RowStatus,
         ),
     )
 

@@ -104,8 +104,7 @@ def invite_by_email(
                         "pod": pod,
                         "name": invitee.name,
                         "by": by.display_name if by is not None else "",
-                        # Lazy: the label is translated in the mail's language.
-                        "role": Membership.Role(role).label,
+                        "role": role,
                         "suggested_amount": invitee.suggested_amount,
                         "expires_at": expires_at,
                         "link": base + reverse("users:join", args=[token]),
