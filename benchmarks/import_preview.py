@@ -124,7 +124,7 @@ def main():
         for _ in range(RUNS):
             took, response = timed_result(
                 lambda: client.post(
-                    upload_url, {"file": SimpleUploadedFile("donors.csv", data, "text/csv")}
+                    upload_url, {"donors-file": SimpleUploadedFile("donors.csv", data, "text/csv")}
                 )
             )
             uploads.append(took)

@@ -59,18 +59,31 @@ class UploadForm(forms.Form):
     )
 
 
+def upload_forms(data=None, files=None, *, bound=None):
+    """The Import page's two forms, each with a prefix of its own (their fields' ids
+    must differ); `bound` (a kind) is the one sent."""
+    return {
+        f"{kind}_form": UploadForm(
+            data if kind == bound else None, files if kind == bound else None, prefix=kind
+        )
+        for kind in ("donors", "recipients")
+    }
+
+
 def stage(request, pod, kind, columns):
-    """Read the uploaded file and keep its cells; return (the StagedImport, the form).
-    The StagedImport is None when the file cannot be read: the form says why."""
-    form = UploadForm(request.POST, request.FILES)
+    """Read the uploaded file and keep its cells; return (the StagedImport, the forms
+    of the Import page). The StagedImport is None when the file cannot be read: its form
+    says why."""
+    forms_ = upload_forms(request.POST, request.FILES, bound=kind)
+    form = forms_[f"{kind}_form"]
     if not form.is_valid():
-        return None, form
+        return None, forms_
     upload = form.cleaned_data["file"]
     try:
         rows = read_csv(upload, columns)
     except SpreadsheetError as error:
         form.add_error("file", str(error))
-        return None, form
+        return None, forms_
     # Uploads never confirmed are dropped after a day: they hold people's addresses.
     StagedImport.objects.filter(
         pod=pod, imported_at=None, created_at__lt=timezone.now() - STAGED_FOR
@@ -83,7 +96,7 @@ def stage(request, pod, kind, columns):
         language=translation.get_language() or "",
         rows=[{"number": row.number, **row.cells} for row in rows],
     )
-    return staged, form
+    return staged, forms_
 
 
 def staged_import(pod, pk, kind):
@@ -232,7 +245,7 @@ def import_page(request, slug):
     return render(
         request,
         "pods/import.html",
-        import_page_context(request, pod, donor_form=UploadForm(), recipient_form=UploadForm()),
+        import_page_context(request, pod, **upload_forms()),
     )
 
 
@@ -241,13 +254,10 @@ def import_page(request, slug):
 @require_POST
 def import_donors(request, slug):
     pod = get_pod_for_organizer(request, slug)
-    staged, form = stage(request, pod, StagedImport.Kind.DONORS, DONOR_COLUMNS)
+    staged, forms_ = stage(request, pod, StagedImport.Kind.DONORS, DONOR_COLUMNS)
     if staged is None:
         return render(
-            request,
-            "pods/import.html",
-            import_page_context(request, pod, donor_form=form, recipient_form=UploadForm()),
-            status=400,
+            request, "pods/import.html", import_page_context(request, pod, **forms_), status=400
         )
     return redirect("pods:import_donors_preview", slug=pod.slug, pk=staged.pk)
 

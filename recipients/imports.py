@@ -23,7 +23,6 @@ from mutualaid.spreadsheet import Column
 from mutualaid.text import clean_typed_text
 from pods.access import get_pod_for_organizer
 from pods.imports import (
-    UploadForm,
     import_page_context,
     is_stale,
     stage,
@@ -204,13 +203,10 @@ def _page(request, pod, staged, rows, *, cycle, first_week, links=None):
 @require_POST
 def import_recipients(request, slug):
     pod = get_pod_for_organizer(request, slug)
-    staged, form = stage(request, pod, StagedImport.Kind.RECIPIENTS, RECIPIENT_COLUMNS)
+    staged, forms_ = stage(request, pod, StagedImport.Kind.RECIPIENTS, RECIPIENT_COLUMNS)
     if staged is None:
         return render(
-            request,
-            "pods/import.html",
-            import_page_context(request, pod, donor_form=UploadForm(), recipient_form=form),
-            status=400,
+            request, "pods/import.html", import_page_context(request, pod, **forms_), status=400
         )
     return redirect("recipients:import_preview", slug=pod.slug, pk=staged.pk)
 

@@ -32,7 +32,7 @@ def csv_file(text, *, name="donors.csv", encoding="utf-8"):
 
 
 def upload(client, text, **kwargs):
-    return client.post(UPLOAD, {"file": csv_file(text, **kwargs)})
+    return client.post(UPLOAD, {"donors-file": csv_file(text, **kwargs)})
 
 
 def preview(client, text, **kwargs):

@@ -24,7 +24,7 @@ GOOD = (
 
 def upload(client, text):
     data = text.encode() if isinstance(text, str) else text
-    return client.post(UPLOAD, {"file": SimpleUploadedFile("r.csv", data, "text/csv")})
+    return client.post(UPLOAD, {"recipients-file": SimpleUploadedFile("r.csv", data, "text/csv")})
 
 
 def preview(client, text):
