@@ -16,7 +16,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
@@ -35,7 +34,6 @@ from pods.templatetags.money import format_money
 # An upload not confirmed within this time is gone: the pod may have changed a lot.
 STAGED_FOR = datetime.timedelta(days=1)
 NAME_MAX = 80
-EMAIL_MAX = 254
 
 DONOR_COLUMNS = [
     Column("name", [gettext_lazy("name"), gettext_lazy("display name")]),
@@ -161,11 +159,7 @@ def check_donors(pod, cells):
         if not row.email:
             row.errors.append(_("The email address is missing."))
         else:
-            try:
-                if len(row.email) > EMAIL_MAX:
-                    raise ValidationError("too long")
-                validate_email(row.email)
-            except ValidationError:
+            if not services.is_email(row.email):
                 row.errors.append(_("“%(email)s” is not an email address.") % {"email": row.email})
             else:
                 if row.email in first_row_of:
@@ -259,16 +253,16 @@ def import_donors(request, slug):
         return render(
             request, "pods/import.html", import_page_context(request, pod, **forms_), status=400
         )
-    return redirect("pods:import_donors_preview", slug=pod.slug, pk=staged.pk)
+    return redirect("pods:import_donors_preview", slug=pod.slug, upload=staged.pk)
 
 
 @never_cache
 @login_required
 @require_safe
-def import_donors_preview(request, slug, pk):
+def import_donors_preview(request, slug, upload):
     """What the upload will do (or, once imported, what it did)."""
     pod = get_pod_for_organizer(request, slug)
-    staged = staged_import(pod, pk, StagedImport.Kind.DONORS)
+    staged = staged_import(pod, upload, StagedImport.Kind.DONORS)
     if staged.imported_at is not None:
         rows = staged.outcome
     elif is_stale(staged):
@@ -294,16 +288,16 @@ def import_donors_preview(request, slug, pk):
 @never_cache
 @login_required
 @require_POST
-def import_donors_confirm(request, slug, pk):
+def import_donors_confirm(request, slug, upload):
     pod = get_pod_for_organizer(request, slug)
-    staged = staged_import(pod, pk, StagedImport.Kind.DONORS)
+    staged = staged_import(pod, upload, StagedImport.Kind.DONORS)
     with transaction.atomic():
         # The upload's row lock: a second confirm (another tab, a double tap) waits
         # here, then finds the list imported and does nothing.
         staged = StagedImport.objects.select_for_update().get(pk=staged.pk)
         if staged.imported_at is not None:
             messages.info(request, _("This list was imported already; nothing changed."))
-            return redirect("pods:import_donors_preview", slug=pod.slug, pk=staged.pk)
+            return redirect("pods:import_donors_preview", slug=pod.slug, upload=staged.pk)
         if is_stale(staged):
             messages.error(request, _("This upload is more than a day old. Upload the file again."))
             return redirect("pods:import", slug=pod.slug)
@@ -343,7 +337,7 @@ def import_donors_confirm(request, slug, pk):
         staged.imported_at = timezone.now()
         staged.save(update_fields=["outcome", "rows", "imported_at"])
     messages.success(request, _invited_message(len(sent)))
-    return redirect("pods:import_donors_preview", slug=pod.slug, pk=staged.pk)
+    return redirect("pods:import_donors_preview", slug=pod.slug, upload=staged.pk)
 
 
 def _invited_message(count):

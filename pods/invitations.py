@@ -14,7 +14,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -85,6 +84,11 @@ class EmailInvitationForm(forms.Form):
         ),
     )
 
+    def __init__(self, *args, **kwargs):
+        # Beside the link form on one page: ids of its own.
+        kwargs.setdefault("auto_id", "id_email_%s")
+        super().__init__(*args, **kwargs)
+
     def clean_emails(self):
         words = [w.strip("<>\"'") for w in re.split(r"[\s,;]+", self.cleaned_data["emails"])]
         addresses = [w.lower() for w in words if w]
@@ -96,11 +100,7 @@ class EmailInvitationForm(forms.Form):
             )
         problems = []
         for address in dict.fromkeys(addresses):
-            try:
-                if len(address) > 254:
-                    raise ValidationError("too long")
-                validate_email(address)
-            except ValidationError:
+            if not services.is_email(address):
                 problems.append(
                     ValidationError(
                         _("“%(email)s” is not an email address."), params={"email": address}

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +18,17 @@ from pods.models import Invitation, Membership, Pod
 
 # How long an emailed invitation works: people read their mail late.
 EMAILED_INVITATION_DAYS = 30
+
+
+def is_email(address: str) -> bool:
+    """Whether `address` can be an invitation's: an email address that fits the field."""
+    if len(address) > Invitation._meta.get_field("email").max_length:
+        return False
+    try:
+        validate_email(address)
+    except ValidationError:
+        return False
+    return True
 
 
 @dataclass

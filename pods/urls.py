@@ -21,12 +21,12 @@ urlpatterns = [
     path("<slug:slug>/import/", imports.import_page, name="import"),
     path("<slug:slug>/import/donors/", imports.import_donors, name="import_donors"),
     path(
-        "<slug:slug>/import/donors/<uuid:pk>/",
+        "<slug:slug>/import/donors/<uuid:upload>/",
         imports.import_donors_preview,
         name="import_donors_preview",
     ),
     path(
-        "<slug:slug>/import/donors/<uuid:pk>/confirm/",
+        "<slug:slug>/import/donors/<uuid:upload>/confirm/",
         imports.import_donors_confirm,
         name="import_donors_confirm",
     ),

@@ -208,15 +208,15 @@ def import_recipients(request, slug):
         return render(
             request, "pods/import.html", import_page_context(request, pod, **forms_), status=400
         )
-    return redirect("recipients:import_preview", slug=pod.slug, pk=staged.pk)
+    return redirect("recipients:import_preview", slug=pod.slug, upload=staged.pk)
 
 
 @never_cache
 @login_required
 @require_safe
-def import_preview(request, slug, pk):
+def import_preview(request, slug, upload):
     pod = get_pod_for_organizer(request, slug)
-    staged = staged_import(pod, pk, StagedImport.Kind.RECIPIENTS)
+    staged = staged_import(pod, upload, StagedImport.Kind.RECIPIENTS)
     cycle, first_week = where_to_enroll(pod)
     if staged.imported_at is not None:
         return _page(request, pod, staged, staged.outcome, cycle=cycle, first_week=first_week)
@@ -234,10 +234,10 @@ def import_preview(request, slug, pk):
 @never_cache
 @login_required
 @require_POST
-def import_confirm(request, slug, pk):
+def import_confirm(request, slug, upload):
     pod = get_pod_for_organizer(request, slug)
-    staged = staged_import(pod, pk, StagedImport.Kind.RECIPIENTS)
-    preview = redirect("recipients:import_preview", slug=pod.slug, pk=staged.pk)
+    staged = staged_import(pod, upload, StagedImport.Kind.RECIPIENTS)
+    preview = redirect("recipients:import_preview", slug=pod.slug, upload=staged.pk)
     cycle, first_week = where_to_enroll(pod)
     if cycle is None or first_week is None:
         messages.error(request, _("No cycle is running with weeks left to enroll into."))
@@ -252,7 +252,7 @@ def import_confirm(request, slug, pk):
 
 
 def _confirm(request, pod, staged, *, cycle, first_week):
-    preview = redirect("recipients:import_preview", slug=pod.slug, pk=staged.pk)
+    preview = redirect("recipients:import_preview", slug=pod.slug, upload=staged.pk)
     with transaction.atomic():
         # The upload's row lock: a second confirm waits here, then finds it imported.
         staged = StagedImport.objects.select_for_update().get(pk=staged.pk)

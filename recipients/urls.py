@@ -25,12 +25,12 @@ urlpatterns = [
     path("pods/<slug:slug>/recipients/<int:pk>/end/", views.enrollment_end, name="enrollment_end"),
     path("pods/<slug:slug>/import/recipients/", imports.import_recipients, name="import"),
     path(
-        "pods/<slug:slug>/import/recipients/<uuid:pk>/",
+        "pods/<slug:slug>/import/recipients/<uuid:upload>/",
         imports.import_preview,
         name="import_preview",
     ),
     path(
-        "pods/<slug:slug>/import/recipients/<uuid:pk>/confirm/",
+        "pods/<slug:slug>/import/recipients/<uuid:upload>/confirm/",
         imports.import_confirm,
         name="import_confirm",
     ),
