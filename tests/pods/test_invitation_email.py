@@ -2,8 +2,10 @@
 after post/redirect/get: a reload shows the same link and makes no other."""
 
 import re
+import threading
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -216,3 +218,35 @@ def test_after_an_hour_the_link_is_not_shown_again(client, pod, organizer):
     page = client.get(url, follow=True)
 
     assert "join/" not in page.text
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent transactions")
+@pytest.mark.django_db(transaction=True)
+def test_the_same_list_sent_at_once_invites_each_person_once(client, pod, organizer, mailoutbox):
+    client.force_login(organizer)
+    barrier = threading.Barrier(4)
+    codes = []
+
+    def attempt():
+        browser = Client()
+        browser.cookies = client.cookies
+        try:
+            barrier.wait(timeout=10)
+            data = {"role": "donor", "emails": "ana@example.org bea@example.org"}
+            codes.append(browser.post(EMAIL, data).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert codes == [302] * 4
+    assert sorted(Invitation.objects.values_list("email", flat=True)) == [
+        "ana@example.org",
+        "bea@example.org",
+    ]
+    assert len(mailoutbox) == 2

@@ -3,9 +3,12 @@ confirm; each is enrolled into a free slot of the current cycle from the first w
 started, and their private links are shown once."""
 
 import re
+import threading
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
 from django.urls import reverse
 
 from pods.models import StagedImport
@@ -198,3 +201,33 @@ def test_semicolons_and_a_bom_and_translated_headers(client, pod, cycle, organiz
     )
     assert statuses(page) == ["new"]
     assert page.context["rows"][0].payment_method == "cash"
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent transactions")
+@pytest.mark.django_db(transaction=True)
+def test_confirms_sent_at_once_enroll_each_once(client, pod, cycle, organizer):
+    client.force_login(organizer)
+    _page, url = preview(client, GOOD)
+    barrier = threading.Barrier(4)
+    codes = []
+
+    def attempt():
+        browser = Client()
+        browser.cookies = client.cookies
+        try:
+            barrier.wait(timeout=10)
+            codes.append(browser.post(url + "confirm/").status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    # One confirm shows the links; the others find the list imported.
+    assert sorted(codes) == [200, 302, 302, 302]
+    assert Recipient.objects.count() == 3
+    assert Enrollment.objects.filter(cycle=cycle).count() == 3
