@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from pods.models import StagedImport
@@ -231,3 +232,15 @@ def test_confirms_sent_at_once_enroll_each_once(client, pod, cycle, organizer):
     assert sorted(codes) == [200, 302, 302, 302]
     assert Recipient.objects.count() == 3
     assert Enrollment.objects.filter(cycle=cycle).count() == 3
+
+
+def test_the_preview_costs_the_same_queries_for_3_and_60_rows(client, pod, cycle, organizer):
+    client.force_login(organizer)
+    counts = []
+    for size in (3, 60):
+        rows = "".join(f"P{n},cashapp,$p{n}\n" for n in range(size))
+        _page, url = preview(client, "name,method,handle\n" + rows)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
