@@ -38,7 +38,13 @@ NO_STORE = frozenset(
         "recipients:confirm_arrival",
         "recipients:leave",
         "pods:invitation_create",
+        "pods:invitation",
         "users:join",
+        # Recipients' new private links, shown once when their list is imported; the
+        # addresses of people not yet members, in an uploaded donor list.
+        "recipients:import_confirm",
+        "pods:import_donors_preview",
+        "pods:import_donors_confirm",
     }
 )
 

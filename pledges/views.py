@@ -23,13 +23,34 @@ from pledges import services
 from pledges.forms import PlanFormSet, PledgeForm
 from pledges.models import Pledge
 from pods.access import get_pod_for_member, get_pod_for_organizer
-from pods.models import Membership
+from pods.models import Invitation, Membership
 from pods.views import distinct_names, member_names, public_name
 from receipts.images import clean_screenshot
 from receipts.models import STORAGE_DOWN, STORAGE_ERRORS, Receipt, StagedScreenshot
 from recipients.payment import pay_link
 
 logger = logging.getLogger(__name__)
+
+
+def _suggested_amount(membership):
+    """The weekly amount the pod's list had for a person invited from it: only offered
+    in the form (they confirm it, or change it), never pledged for them. Only until
+    their first pledge in the pod: after that, their own amounts are the basis."""
+    if membership.invitation_id is None:
+        return None
+    suggested = (
+        Invitation.objects.filter(pk=membership.invitation_id)
+        .values_list("suggested_amount", flat=True)
+        .first()
+    )
+    if (
+        suggested is None
+        or Pledge.objects.filter(
+            cycle__pod_id=membership.pod_id, donor_id=membership.user_id
+        ).exists()
+    ):
+        return None
+    return suggested
 
 
 @login_required
@@ -78,9 +99,11 @@ def pledge(request, slug):
     has_paused = any(p.status == Pledge.Status.PAUSED for p in ahead)
     initial_week = weeks[0]
     basis = ahead[0] if ahead else None
+    suggested = None if history else _suggested_amount(request.membership)
+    context["suggested"] = suggested
     form = PledgeForm(
         request.POST if request.method == "POST" else None,
-        initial={"amount": basis.amount if basis else None, "starts": initial_week},
+        initial={"amount": basis.amount if basis else suggested, "starts": initial_week},
         cycle=cycle,
         weeks=weeks,
         current_week=current_week,

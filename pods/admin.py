@@ -77,8 +77,19 @@ class InvitationAdmin(PodScopedAdmin):
     list_filter = [("pod", RelatedOnlyFieldListFilter), "role"]
     list_select_related = ["pod", "created_by"]
     search_fields = ["pod__name"]
-    fields = ["pod", "role", "expires_at", "max_uses", "uses", "revoked_at", "created_by"]
-    readonly_fields = ["uses", "revoked_at", "created_by"]
+    fields = [
+        "pod",
+        "role",
+        "expires_at",
+        "max_uses",
+        "uses",
+        "revoked_at",
+        "created_by",
+        "email",
+        "suggested_amount",
+    ]
+    # Set when the app emails an invitation (see pods/services.py); not retyped here.
+    readonly_fields = ["uses", "revoked_at", "created_by", "email", "suggested_amount"]
     readonly_on_change = ("pod",)
     actions = ["revoke"]
 

@@ -1,6 +1,7 @@
 import datetime
 import hashlib
 import secrets
+import uuid
 import zoneinfo
 from decimal import Decimal
 
@@ -90,6 +91,13 @@ class Pod(models.Model):
             "One line shown on every recipient's private page: a phone number, an email "
             "or a message handle."
         ),
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("Emails to people who have no account yet (invitations) are written in it."),
     )
     created_at = models.DateTimeField(pgettext_lazy("pod", "created"), auto_now_add=True)
 
@@ -214,6 +222,10 @@ class InvitationQuerySet(models.QuerySet):
         now = now or timezone.now()
         return self.filter(revoked_at=None, expires_at__gt=now, uses__lt=models.F("max_uses"))
 
+    def sent_to(self, emails):
+        """Invitations emailed to any of `emails` (lower case, as they are stored)."""
+        return self.filter(email__in=emails)
+
 
 class Invitation(models.Model):
     class Status(models.TextChoices):
@@ -249,6 +261,13 @@ class Invitation(models.Model):
     # Sent back by the app's form: the same form twice finds the first invitation (see
     # pods/invitations.py). Empty for invitations made in the admin.
     submission_key = models.UUIDField(_("submission key"), null=True, blank=True, editable=False)
+    # An invitation sent by email to one person (from the invitations page or an imported
+    # list): who it was sent to, and the weekly amount the pod's list had for them, which
+    # their pledge form offers when they join. Only a suggestion: they set the pledge.
+    email = models.EmailField(_("sent to"), blank=True)
+    suggested_amount = models.DecimalField(
+        _("suggested weekly pledge"), null=True, blank=True, **MONEY
+    )
 
     objects = InvitationQuerySet.as_manager()
 
@@ -271,6 +290,10 @@ class Invitation(models.Model):
                 fields=["submission_key"],
                 name="pods_invitation_unique_submission_key",
                 violation_error_message=_("This invitation has already been created."),
+            ),
+            models.CheckConstraint(
+                condition=Q(suggested_amount=None) | Q(suggested_amount__gt=0),
+                name="pods_invitation_suggested_amount_positive",
             ),
         ]
 
@@ -647,3 +670,45 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} · {self.user} · {self.key}"
+
+
+class StagedImport(models.Model):
+    """A spreadsheet an organizer uploaded, kept between its preview and their confirm.
+
+    Only the cells are kept, never what the preview made of them: the confirm reads
+    them again against the pod as it is then (someone may have joined in between), and
+    takes the row lock, so that a confirm sent twice (two tabs, a double tap) imports
+    once. The cells are emptied once it is imported."""
+
+    class Kind(models.TextChoices):
+        DONORS = "donors", _("donors")
+        RECIPIENTS = "recipients", _("recipients")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    pod = models.ForeignKey(
+        Pod, on_delete=models.CASCADE, related_name="staged_imports", verbose_name=_("pod")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staged_imports",
+        verbose_name=_("uploaded by"),
+    )
+    file_name = models.CharField(_("file name"), max_length=200, blank=True)
+    # The uploader's language when they uploaded it: amounts are read by its rules
+    # ("25,50" is 25.50 in Spanish), at the preview and at the confirm alike.
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    rows = models.JSONField(_("rows"), default=list)
+    # What the import did, row by row (no secrets): the result page shows it.
+    outcome = models.JSONField(_("outcome"), default=list)
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    imported_at = models.DateTimeField(_("imported"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("uploaded spreadsheet")
+        verbose_name_plural = _("uploaded spreadsheets")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.pod} · {self.created_at:%Y-%m-%d}"

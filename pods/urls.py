@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pods import alerts, invitations, settings_page, views
+from pods import alerts, imports, invitations, settings_page, views
 
 app_name = "pods"
 
@@ -15,6 +15,20 @@ urlpatterns = [
         "<slug:slug>/invitations/<int:pk>/revoke/",
         invitations.invitation_revoke,
         name="invitation_revoke",
+    ),
+    path("<slug:slug>/invitations/<int:pk>/", invitations.invitation_detail, name="invitation"),
+    path("<slug:slug>/invitations/email/", invitations.invitation_email, name="invitation_email"),
+    path("<slug:slug>/import/", imports.import_page, name="import"),
+    path("<slug:slug>/import/donors/", imports.import_donors, name="import_donors"),
+    path(
+        "<slug:slug>/import/donors/<uuid:upload>/",
+        imports.import_donors_preview,
+        name="import_donors_preview",
+    ),
+    path(
+        "<slug:slug>/import/donors/<uuid:upload>/confirm/",
+        imports.import_donors_confirm,
+        name="import_donors_confirm",
     ),
     path("<slug:slug>/alerts/", alerts.alert_list, name="alerts"),
     path("<slug:slug>/settings/", settings_page.pod_settings, name="settings"),

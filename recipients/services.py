@@ -325,6 +325,48 @@ def enroll_referral(
     return Enrolled(recipient=recipient, enrollment=enrollment, token=token)
 
 
+@dataclass
+class Newcomer:
+    display_name: str
+    payment_method: str
+    payment_handle: str
+    contact: str = ""
+
+
+def enroll_newcomers(*, cycle: Cycle, newcomers: list[Newcomer], first_week: int) -> list:
+    """Recipients the pod already supports, brought in from its old list (a spreadsheet):
+    create each one with a private link and enroll them into a free slot of `cycle` from
+    `first_week`, in order, while slots are free: the slots offers keep for referrals
+    are not taken. Returns, for each newcomer in turn, an `Enrolled` (with the link's
+    secret, kept nowhere) or None when no slot was left for them. The weekly plan of the
+    weeks not started is rebuilt once, at the end."""
+    results = []
+    with transaction.atomic():
+        # The cycle row first, as every function here locks: see the module's docstring.
+        cycle = Cycle.objects.select_for_update(of=("self",)).select_related("pod").get(pk=cycle.pk)
+        room = open_slots(cycle, first_week)
+        for newcomer in newcomers:
+            if room <= 0:
+                results.append(None)
+                continue
+            recipient = Recipient(
+                pod_id=cycle.pod_id,
+                display_name=newcomer.display_name,
+                payment_method=newcomer.payment_method,
+                payment_handle=newcomer.payment_handle,
+                contact=newcomer.contact,
+            )
+            token = recipient.new_access_token()
+            recipient.full_clean()
+            recipient.save()
+            enrollment = enroll(recipient=recipient, cycle=cycle, first_week=first_week)
+            room -= 1
+            results.append(Enrolled(recipient=recipient, enrollment=enrollment, token=token))
+        if any(results):
+            _replan(cycle, first_week)
+    return results
+
+
 def complete_referral(
     *,
     referral: Referral,

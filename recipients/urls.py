@@ -1,6 +1,6 @@
 from django.urls import path
 
-from recipients import link, views
+from recipients import imports, link, views
 
 app_name = "recipients"
 
@@ -23,6 +23,17 @@ urlpatterns = [
         "pods/<slug:slug>/recipients/<int:pk>/link/revoke/", views.link_revoke, name="link_revoke"
     ),
     path("pods/<slug:slug>/recipients/<int:pk>/end/", views.enrollment_end, name="enrollment_end"),
+    path("pods/<slug:slug>/import/recipients/", imports.import_recipients, name="import"),
+    path(
+        "pods/<slug:slug>/import/recipients/<uuid:upload>/",
+        imports.import_preview,
+        name="import_preview",
+    ),
+    path(
+        "pods/<slug:slug>/import/recipients/<uuid:upload>/confirm/",
+        imports.import_confirm,
+        name="import_confirm",
+    ),
     # The recipient's private link: no sign-in, the secret is the key.
     path("r/<str:token>/", link.link, name="link"),
     path("r/<str:token>/receipts/<int:pk>/arrived/", link.confirm_arrival, name="confirm_arrival"),

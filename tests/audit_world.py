@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from pledges.models import Pledge
-from pods.models import Alert, Cycle, Invitation
+from pods.models import Alert, Cycle, Invitation, StagedImport
 from receipts.models import Receipt, StagedScreenshot
 from recipients.models import Recipient, Referral
 from recipients.services import enroll
@@ -35,6 +35,8 @@ class PodIds:
     recipient_token: str
     invitation_token: str
     week: int
+    donor_upload: str
+    recipient_upload: str
 
 
 def _receipt(pod, cycle, recipient, payer, **fields):
@@ -80,6 +82,29 @@ def furnish(pod, cycle, *, organizer, donor, name) -> PodIds:
     invitation_token = invitation.new_token()
     invitation.save()
     alert = Alert.objects.create(pod=pod, message="Nobody asks for a new handle.")
+    # Two spreadsheets uploaded and not confirmed yet.
+    donor_upload = StagedImport.objects.create(
+        pod=pod,
+        kind=StagedImport.Kind.DONORS,
+        created_by=organizer,
+        file_name="donors.csv",
+        rows=[{"number": 2, "name": "Ann", "email": "ann@example.org", "weekly_amount": "20"}],
+    )
+    recipient_upload = StagedImport.objects.create(
+        pod=pod,
+        kind=StagedImport.Kind.RECIPIENTS,
+        created_by=organizer,
+        file_name="recipients.csv",
+        rows=[
+            {
+                "number": 2,
+                "display_name": f"{name} Imported",
+                "payment_method": "cash",
+                "payment_handle": "",
+                "contact": "",
+            }
+        ],
+    )
     return PodIds(
         slug=pod.slug,
         receipt=receipt.pk,
@@ -92,6 +117,8 @@ def furnish(pod, cycle, *, organizer, donor, name) -> PodIds:
         recipient_token=token,
         invitation_token=invitation_token,
         week=cycle.current_week() + 1,
+        donor_upload=str(donor_upload.pk),
+        recipient_upload=str(recipient_upload.pk),
     )
 
 

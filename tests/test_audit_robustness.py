@@ -38,6 +38,7 @@ PK_KIND = {
     "receipts:screenshot": "screenshot_receipt",
     "receipts:staged_screenshot": "staged",
     "pods:invitation_revoke": "invitation",
+    "pods:invitation": "invitation",
     "pods:alert_take_down": "alert",
     "recipients:referral": "referral",
     "recipients:referral_move": "referral",
@@ -49,6 +50,13 @@ PK_KIND = {
     "recipients:enrollment_end": "recipient",
     "recipients:confirm_arrival": "receipt",
 }
+UPLOAD_KIND = {
+    "pods:import_donors_preview": "donor_upload",
+    "pods:import_donors_confirm": "donor_upload",
+    "recipients:import_preview": "recipient_upload",
+    "recipients:import_confirm": "recipient_upload",
+}
+MISSING_UPLOAD = "00000000-0000-4000-8000-000000000000"
 TOKEN_KIND = {
     "recipients:link": "recipient_token",
     "recipients:confirm_arrival": "recipient_token",
@@ -170,6 +178,11 @@ def kwargs_for(name, params, ids, variant, *, other):
         elif param == "week":
             huge = {"huge": HUGE_ID, "missing": 999, "no_pod": 999}
             kwargs[param] = huge.get(variant, ids.week)
+        elif param == "upload":
+            if variant in ("missing", "no_pod", "huge"):
+                kwargs[param] = MISSING_UPLOAD
+            else:
+                kwargs[param] = getattr(other if variant == "cross" else ids, UPLOAD_KIND[name])
         elif param == "uidb36":
             kwargs[param] = "zz"
         elif param == "key":

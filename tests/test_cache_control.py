@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.cache import get_max_age
 
 from mutualaid.middleware_cache import NO_STORE
-from pods.models import Alert, Invitation, Membership
+from pods.models import Alert, Invitation, Membership, StagedImport
 from receipts.models import Receipt
 from recipients.models import PaymentMethod, Referral
 
@@ -44,6 +44,7 @@ POD_PAGES = sorted(name for name, route in url_patterns() if is_pod_page(route))
 PK_OF = {
     "pods:alert_take_down": "alert",
     "pods:invitation_revoke": "invitation",
+    "pods:invitation": "invitation",
     "receipts:receipt_detail": "receipt",
     "receipts:receipt_void": "receipt",
     "receipts:screenshot": "receipt",
@@ -104,7 +105,28 @@ def world(pod, cycle, organizer, donor, recipient, enrollment, recipient_link):
     alert = Alert.objects.create(
         pod=pod, message="Check handles.", expires_at=timezone.now() + datetime.timedelta(days=3)
     )
+    uploads = {
+        kind: StagedImport.objects.create(
+            pod=pod,
+            kind=kind,
+            created_by=organizer,
+            rows=[
+                {
+                    "number": 2,
+                    "name": "Ann",
+                    "email": "ann@example.org",
+                    "display_name": "Ann",
+                    "payment_method": "cashapp",
+                    "payment_handle": "$ann",
+                    "contact": "",
+                }
+            ],
+        )
+        for kind in StagedImport.Kind
+    }
     rows = {
+        "donors": uploads[StagedImport.Kind.DONORS],
+        "recipients": uploads[StagedImport.Kind.RECIPIENTS],
         "alert": alert,
         "invitation": invitation,
         "receipt": receipt,
@@ -123,6 +145,8 @@ def url_of(name, world):
         kwargs["token"] = world["token"]
     if "<int:week>" in route:
         kwargs["week"] = 6
+    if "<uuid:upload>" in route:
+        kwargs["upload"] = world["rows"]["donors" if name.startswith("pods:") else "recipients"].pk
     if "<int:pk>" in route:
         assert name in PK_OF, f"{name}: say in PK_OF which row its pk is"
         kwargs["pk"] = world["rows"][PK_OF[name]].pk

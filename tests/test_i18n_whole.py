@@ -109,6 +109,18 @@ def segments(texts):
     return {" ".join(t.split()) for t in texts if t.strip()}
 
 
+def _strings_in(value):
+    if isinstance(value, str):
+        if value.strip():
+            yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings_in(item)
+
+
 def data_of_the_pods():
     """Every text value in the database (names, handles, messages, reasons…) and each
     language's own name in the menu: the pod's data, shown as typed in any language."""
@@ -122,6 +134,11 @@ def data_of_the_pods():
         if fields:
             for row in model._default_manager.values_list(*fields):
                 values |= {v for v in row if isinstance(v, str) and v.strip()}
+        # Cells of an uploaded spreadsheet, kept as JSON: typed by people too.
+        for field in model._meta.concrete_fields:
+            if isinstance(field, models.JSONField):
+                for value in model._default_manager.values_list(field.attname, flat=True):
+                    values |= set(_strings_in(value))
     for code, _name in settings.LANGUAGES:
         values.add(translation.get_language_info(code)["name_local"])
     values |= {str(u) for u in apps.get_model(settings.AUTH_USER_MODEL).objects.all()}

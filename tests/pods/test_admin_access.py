@@ -81,11 +81,13 @@ def test_organizer_changes_pod_settings_but_not_its_slug(client, organizer, pod)
             "default_weeks": 10,
             "default_weekly_amount": "150.00",
             "default_slots": 5,
+            "language": "es",
         },
     )
     assert response.status_code == 302
     pod.refresh_from_db()
     assert pod.name == "Maple Street Mutual Aid"
+    assert pod.language == "es"
     assert pod.time_zone == "America/Chicago"
     assert pod.slug == "maple"
 
@@ -110,10 +112,11 @@ def test_site_admin_creates_a_pod_and_sees_people(client, make_user, donor):
             "default_weeks": 15,
             "default_weekly_amount": "175.00",
             "default_slots": 11,
+            "language": "ar",
         },
     )
     assert response.status_code == 302
-    assert Pod.objects.filter(slug="oak").exists()
+    assert Pod.objects.get(slug="oak").language == "ar"
     people = client.get(reverse("admin:users_user_changelist"))
     assert donor in people.context["cl"].result_list
 

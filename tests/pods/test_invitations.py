@@ -96,10 +96,13 @@ def test_organizer_cannot_revoke_another_pods_invitation(client, pod, other_pod,
 def test_organizer_creates_an_invitation_and_sees_its_link_and_qr_once(client, pod, organizer):
     client.force_login(organizer)
 
-    response = client.post(CREATE, {**VALID, "role": "organizer", "days": "3", "max_uses": "10"})
+    created = client.post(CREATE, {**VALID, "role": "organizer", "days": "3", "max_uses": "10"})
 
-    assert response.status_code == 200
     invitation = Invitation.objects.get(pod=pod)
+    assert created.status_code == 302
+    assert created.url == reverse("pods:invitation", args=["maple", invitation.pk])
+    response = client.get(created.url)
+    assert response.status_code == 200
     assert invitation.role == Membership.Role.ORGANIZER
     assert invitation.max_uses == 10
     assert invitation.uses == 0
@@ -112,7 +115,7 @@ def test_organizer_creates_an_invitation_and_sees_its_link_and_qr_once(client, p
     link = re.search(r'value="(http://testserver/join/([^/"]+)/)"', response.text)
     assert link, response.text
     assert hash_token(link.group(2)) == invitation.token_hash
-    assert "only time this link is shown" in response.text
+    assert "This page shows it again if you reload it" in response.text
     assert response["Cache-Control"].startswith("max-age=0")
     # The list never shows the link again: only its hash is kept.
     assert link.group(2) not in client.get(LIST).text
@@ -121,7 +124,7 @@ def test_organizer_creates_an_invitation_and_sees_its_link_and_qr_once(client, p
 def test_qr_code_is_inline_svg_with_no_outside_reference(client, organizer):
     client.force_login(organizer)
 
-    response = client.post(CREATE, VALID)
+    response = client.post(CREATE, VALID, follow=True)
 
     svg = re.search(r"<svg.*?</svg>", response.text, re.DOTALL).group(0)
     assert 'role="img"' in svg

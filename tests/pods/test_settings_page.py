@@ -56,3 +56,20 @@ def test_organizers_can_set_it_in_the_admin_too(client, organizer, pod):
     page = client.get(reverse("admin:pods_pod_change", args=[pod.pk]))
     assert page.status_code == 200
     assert 'name="organizer_contact"' in page.text
+
+
+def test_organizer_sets_the_pods_language(client, organizer, pod):
+    client.force_login(organizer)
+    assert 'name="language"' in client.get(URL).text
+    response = client.post(URL, {"organizer_contact": "", "language": "ar"})
+    assert response.status_code == 302
+    pod.refresh_from_db()
+    assert pod.language == "ar"
+
+
+def test_a_language_the_app_has_not_is_refused(client, organizer, pod):
+    client.force_login(organizer)
+    response = client.post(URL, {"organizer_contact": "", "language": "xx"})
+    assert response.status_code == 400
+    pod.refresh_from_db()
+    assert pod.language == "en"
