@@ -3,7 +3,8 @@
 `manage.py enqueue_daily_jobs`, from one cron line, queues them; whichever worker claims a
 task runs it (a task row is claimed by one worker only). Each job is also safe to run
 twice, as when the cron line runs on two machines: a reminder is claimed through the
-reminder log's unique key (pledges/reminders.py), and a second purge finds nothing left.
+reminder log's unique key (pledges/reminders.py), so is a digest (recipients/notices.py),
+and a second purge finds nothing left.
 """
 
 from io import StringIO
@@ -33,6 +34,13 @@ def purge_recipient_data() -> str:
 
 
 @task
+def send_organizer_digests(today: str | None = None) -> str:
+    """The organizers' daily digest of new referrals and members (recipients/notices.py):
+    one per organizer per day, however many times it runs."""
+    return _run("send_organizer_digests", *(["--today", today] if today else []))
+
+
+@task
 def prune_task_results() -> str:
     # Finished tasks keep their arguments, whole messages among them (sign-in codes,
     # payment handles in reminders): kept a week for the operator, then deleted.
@@ -55,4 +63,4 @@ def send_rollover_notices(cycle_id: int, pledge_ids: list[int]) -> str:
     return f"{len({p.donor_id for p in pledges})} notices queued"
 
 
-DAILY = [send_reminders, purge_recipient_data, prune_task_results]
+DAILY = [send_reminders, send_organizer_digests, purge_recipient_data, prune_task_results]

@@ -1,16 +1,18 @@
-"""The pod's settings that organizers keep in the app (the admin has them all): for now,
-how the pod's recipients reach the organizers, shown on every recipient's private page."""
+"""The pod's settings that organizers keep in the app (the admin has them all): how the
+pod's recipients reach the organizers, shown on every recipient's private page; and each
+organizer's own choice of how they hear of new referrals and members."""
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_http_methods, require_POST
 
 from mutualaid.text import clean_typed_text
 from pods.access import get_pod_for_organizer
-from pods.models import Pod
+from pods.models import Membership, Pod
 
 
 class PodSettingsForm(forms.ModelForm):
@@ -20,6 +22,48 @@ class PodSettingsForm(forms.ModelForm):
 
     def clean_organizer_contact(self):
         return clean_typed_text(self.cleaned_data["organizer_contact"])
+
+
+class NoticesForm(forms.ModelForm):
+    """The organizer's own setting, on their membership of this pod."""
+
+    class Meta:
+        model = Membership
+        fields = ["notices"]
+        labels = {"notices": _lazy("New referrals and new members")}
+        help_texts = {
+            "notices": _lazy("How you hear of them by email. The digest comes once a day.")
+        }
+        widgets = {"notices": forms.RadioSelect}
+
+
+def _page(request, pod, form, notices_form, status=200):
+    return render(
+        request,
+        "pods/settings.html",
+        {
+            "pod": pod,
+            "membership": request.membership,
+            "section": "settings",
+            "form": form,
+            "notices_form": notices_form,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def notices_setting(request, slug):
+    pod = get_pod_for_organizer(request, slug)
+    notices_form = NoticesForm(request.POST, instance=request.membership)
+    if not notices_form.is_valid():
+        return _page(request, pod, PodSettingsForm(instance=pod), notices_form, status=400)
+    Membership.objects.filter(pk=request.membership.pk).update(
+        notices=notices_form.cleaned_data["notices"]
+    )
+    messages.success(request, _("Saved. This is how you hear of new referrals and members."))
+    return redirect("pods:settings", slug=pod.slug)
 
 
 @login_required
@@ -35,9 +79,10 @@ def pod_settings(request, slug):
         )
         messages.success(request, _("Saved. Recipients see it on their private page."))
         return redirect("pods:settings", slug=pod.slug)
-    return render(
+    return _page(
         request,
-        "pods/settings.html",
-        {"pod": pod, "membership": request.membership, "section": "settings", "form": form},
+        pod,
+        form,
+        NoticesForm(instance=request.membership),
         status=400 if form.is_bound else 200,
     )

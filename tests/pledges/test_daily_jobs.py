@@ -35,22 +35,26 @@ def test_the_cron_line_queues_each_daily_job(queue):
     assert sorted(DBTaskResult.objects.values_list("task_path", flat=True)) == [
         "pledges.tasks.prune_task_results",
         "pledges.tasks.purge_recipient_data",
+        "pledges.tasks.send_organizer_digests",
         "pledges.tasks.send_reminders",
     ]
-    assert out.getvalue().count("queued ") == 3
+    assert out.getvalue().count("queued ") == 4
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_runs_the_daily_jobs(queue):
     call_command("enqueue_daily_jobs", stdout=StringIO())
 
-    # Three tasks, run within a few seconds; the workers stop on their own then.
+    # Four tasks, run within a few seconds; the workers stop on their own then.
     run_workers(until=lambda: False, timeout=3)
     results = dict(DBTaskResult.objects.values_list("task_path", "return_value"))
     assert results["pledges.tasks.send_reminders"] == (
         "0 pods checked; 0 payers reminded; 0 organizers told."
     )
     assert results["pledges.tasks.purge_recipient_data"].startswith("Erased 0 former")
+    assert results["pledges.tasks.send_organizer_digests"] == (
+        "0 digests sent; 0 already sent today."
+    )
     assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}
 
 
