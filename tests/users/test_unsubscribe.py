@@ -86,9 +86,7 @@ def test_a_link_cannot_be_turned_into_another_persons(client, donor, organizer):
     assert organizer.alert_emails is True
 
 
-def test_a_link_followed_by_someone_else_signed_in_stops_only_its_owners(
-    client, donor, organizer
-):
+def test_a_link_followed_by_someone_else_signed_in_stops_only_its_owners(client, donor, organizer):
     client.force_login(organizer)
     client.post(url(unsubscribe_token(donor)))
     donor.refresh_from_db()
