@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mutualaid.text import clean_typed_text
@@ -30,9 +30,9 @@ class NoticesForm(forms.ModelForm):
     class Meta:
         model = Membership
         fields = ["notices"]
-        labels = {"notices": _lazy("New referrals and new members")}
+        labels = {"notices": gettext_lazy("New referrals and new members")}
         help_texts = {
-            "notices": _lazy("How you hear of them by email. The digest comes once a day.")
+            "notices": gettext_lazy("How you hear of them by email. The digest comes once a day.")
         }
         widgets = {"notices": forms.RadioSelect}
 
