@@ -318,6 +318,14 @@ class PodScopedAdmin(PodScopeMixin, admin.ModelAdmin):
                 timezone.activate(zone)
         return obj
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # Said on the page, for a volunteer whose phone is on another clock.
+        if getattr(request, "_in_pod_clock", False) and (
+            add and self._add_time_zone(request) or obj
+        ):
+            context["pod_time_zone"] = timezone.get_current_timezone_name()
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def get_list_display(self, request):
         """Date-time columns in each row's own pod's time zone."""
         columns = []

@@ -44,6 +44,7 @@ def test_the_list_and_the_page_show_the_pods_time(client, organizer, tokyo_recei
     page = client.get(reverse("admin:receipts_receipt_change", args=[tokyo_receipt.pk]))
     assert page.status_code == 200
     assert shown in page.content.decode()
+    assert "Dates and times on this page are on the pod's clock: Asia/Tokyo." in page.text
 
 
 def test_a_time_typed_in_the_admin_is_read_on_the_pods_clock(client, pod, organizer):
