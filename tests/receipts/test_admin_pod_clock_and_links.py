@@ -145,3 +145,42 @@ def test_a_site_admin_still_gets_the_persons_page(client, make_user, donor):
     response = client.get(reverse("admin:users_user_change", args=[donor.pk]))
     assert response.status_code == 200
     assert "dana@example.org" in response.content.decode()
+
+
+def test_each_row_of_the_list_is_on_its_own_pods_clock(
+    client, pod, other_pod, organizer, tokyo_receipt, make_user
+):
+    from pods.models import Alert
+
+    Membership.objects.create(pod=other_pod, user=organizer, role="organizer")
+    other_pod.time_zone = "America/Los_Angeles"
+    other_pod.save()
+    tokyo = Alert.objects.create(pod=pod, message="Tokyo alert")
+    pacific = Alert.objects.create(pod=other_pod, message="Pacific alert")
+    Alert.objects.filter(pk__in=[tokyo.pk, pacific.pk]).update(created_at=POSTED)
+    client.force_login(organizer)
+
+    listing = client.get(reverse("admin:pods_alert_changelist")).text
+
+    assert on_the_pods_clock(POSTED) in listing
+    pacific_time = formats.localize(
+        timezone.localtime(POSTED, zoneinfo.ZoneInfo("America/Los_Angeles"))
+    )
+    assert pacific_time in listing
+    assert pacific_time != on_the_pods_clock(POSTED)
+
+
+def test_the_lists_query_count_does_not_grow_with_its_rows(
+    client, pod, organizer, add_receipt, django_assert_max_num_queries
+):
+    client.force_login(organizer)
+    url = reverse("admin:receipts_receipt_changelist")
+    add_receipt()
+    client.get(url)
+    with django_assert_max_num_queries(30) as few:
+        client.get(url)
+    for week in range(2, 8):
+        add_receipt(week=week)
+    with django_assert_max_num_queries(30) as many:
+        client.get(url)
+    assert len(many.captured_queries) == len(few.captured_queries)
