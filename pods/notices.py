@@ -63,6 +63,9 @@ def send_alert_emails(alert_id: int) -> str:
     """The messages of email_alert, one per member, each logged (pods.Notification) so
     that the task run a second time sends nobody the alert twice."""
     alert = Alert.objects.select_related("pod", "created_by").get(pk=alert_id)
+    if not alert.is_showing():
+        # Taken down (or over) before the worker got to it: no longer news to send.
+        return "alert no longer showing: nothing sent"
     pod = alert.pod
     key = f"alert:{alert.pk}"
     sent = 0

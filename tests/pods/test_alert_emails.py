@@ -149,3 +149,36 @@ def test_nobody_but_the_pods_organizers_can_email_the_pod(
     assert response.status_code == {"signed_out": 302, "outsider": 404, "donor": 403}[who]
     assert Alert.objects.count() == 0
     assert mailoutbox == []
+
+
+def test_an_alert_taken_down_before_the_worker_runs_is_not_sent(
+    pod, organizer, members, mailoutbox, django_capture_on_commit_callbacks
+):
+    alert = Alert.objects.create(pod=pod, message=MESSAGE, created_by=organizer)
+    alert.take_down()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_alert_emails.call(alert.pk) == "alert no longer showing: nothing sent"
+    assert mailoutbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_the_real_queue_a_worker_sends_them(client, settings, organizer, members):
+    from django.core import mail as django_mail
+    from django_tasks_db.models import DBTaskResult
+
+    from tests.services import run_workers
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    client.force_login(organizer)
+    post(client)
+    # The request only queued one task; the worker makes the four messages and sends them.
+    assert DBTaskResult.objects.count() == 1
+    assert django_mail.outbox == []
+
+    assert run_workers(until=lambda: len(django_mail.outbox) >= 4, timeout=30)
+    assert sorted(m.to[0] for m in django_mail.outbox) == [
+        "amal@example.org",
+        "dana@example.org",
+        "olive@example.org",
+        "sofia@example.org",
+    ]
