@@ -59,7 +59,8 @@ class UserAdmin(admin.ModelAdmin):
             return super().change_view(request, object_id, form_url, extra_context)
         from pods.models import Membership
 
-        if not str(object_id).isdigit():
+        # Only a link followed (GET) goes on; a change posted here is refused as before.
+        if request.method != "GET" or not str(object_id).isdigit():
             raise PermissionDenied
         memberships = list(
             Membership.objects.filter(
