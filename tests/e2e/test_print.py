@@ -115,3 +115,27 @@ def test_the_page_prints_its_content_only(chromium, live_server, busy_pod, paper
     assert data.startswith(b"%PDF")
     assert data.count(b"/Type /Page") - data.count(b"/Type /Pages") >= 1
     page.context.close()
+
+
+def test_the_board_prints_right_to_left_in_arabic(chromium, live_server, busy_pod, tmp_path):
+    olive = busy_pod["olive"]
+    olive.language = "ar"
+    olive.save()
+    page = signed_in_page(chromium, live_server, olive, PAPERS["A4"])
+    page.goto(f"{live_server.url}/pods/maple/receipts/")
+    page.emulate_media(media="print")
+
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert not page.locator(".pod-nav").is_visible()
+    # The recipients' names start the row on the right, as Arabic reads.
+    name = page.eval_on_selector(".receipt-grid tbody th", "c => c.getBoundingClientRect().right")
+    first_week = page.eval_on_selector(
+        ".receipt-grid tbody td.cell", "c => c.getBoundingClientRect().right"
+    )
+    assert name > first_week
+    width = page.eval_on_selector(".receipt-grid", "t => t.getBoundingClientRect().width")
+    assert width <= PAPERS["A4"] + 1
+    pdf = tmp_path / "receipts-ar-A4.pdf"
+    page.pdf(path=pdf, format="A4", print_background=True)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    page.context.close()
