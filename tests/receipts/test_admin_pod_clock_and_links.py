@@ -184,3 +184,31 @@ def test_the_lists_query_count_does_not_grow_with_its_rows(
     with django_assert_max_num_queries(30) as many:
         client.get(url)
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_a_time_typed_on_an_add_page_is_read_on_the_pods_clock(client, pod, organizer):
+    from pods.models import Invitation
+
+    pod.time_zone = "Asia/Tokyo"
+    pod.save()
+    client.force_login(organizer)
+    tokyo = zoneinfo.ZoneInfo("Asia/Tokyo")
+    day = (timezone.now() + datetime.timedelta(days=3)).astimezone(tokyo).date()
+    page = client.get(reverse("admin:pods_invitation_add"))
+    assert "on the pod's clock: Asia/Tokyo" in page.text
+
+    response = client.post(
+        reverse("admin:pods_invitation_add"),
+        {
+            "pod": pod.pk,
+            "role": "donor",
+            "expires_at_0": day.isoformat(),
+            "expires_at_1": "09:00:00",
+            "max_uses": 1,
+        },
+    )
+
+    assert response.status_code == 302
+    assert Invitation.objects.get().expires_at == datetime.datetime.combine(
+        day, datetime.time(9), tzinfo=tokyo
+    )
