@@ -1,6 +1,9 @@
 # Two commands on a fresh machine: `make run` and `make test` (see README).
 SHELL := /bin/bash
 PORT ?= 8000
+# Links in the mail that `make run` sends lead to the port it serves (`make run PORT=8123`),
+# unless SITE_URL is given.
+SITE_URL ?= http://127.0.0.1:$(PORT)
 # uv must use a Python already on the machine (3.12 or newer), never download one.
 export UV_PYTHON_DOWNLOADS := never
 
@@ -40,9 +43,9 @@ run: install
 	DEBUG=true $(MANAGE) createcachetable
 	DEBUG=true $(MANAGE) seed_demo
 	@# A task worker beside the web server, as in production: it sends the mail.
-	DEBUG=true $(MANAGE) db_worker --no-reload & worker=$$!; \
+	DEBUG=true SITE_URL=$(SITE_URL) $(MANAGE) db_worker --no-reload & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT; \
-	DEBUG=true $(MANAGE) runserver 127.0.0.1:$(PORT)
+	DEBUG=true SITE_URL=$(SITE_URL) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 test: install
 	$(UV) run --frozen pytest -n auto

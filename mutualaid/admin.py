@@ -6,11 +6,17 @@ page, choice, filter, search and autocomplete to those pods. Site admins (staff)
 Django's usual behaviour and see every pod.
 """
 
+import zoneinfo
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, ValidationError
 from django.db import IntegrityError, models
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from mutualaid import dates
@@ -22,18 +28,36 @@ def is_site_admin(user):
     return user.is_active and (user.is_staff or user.is_superuser)
 
 
-def organized_pod_ids(request):
-    """The ids of the pods the signed-in person organizes, read once per request."""
-    if not hasattr(request, "_organized_pod_ids"):
+def organized_pods(request):
+    """{pod id: time zone} of the pods the signed-in person organizes, read once per
+    request (the zones with them: the admin shows each pod's times on its clock)."""
+    if not hasattr(request, "_organized_pods"):
         from pods.models import Pod
 
         user = request.user
-        request._organized_pod_ids = (
-            frozenset(Pod.objects.organized_by(user).values_list("pk", flat=True))
+        request._organized_pods = (
+            dict(Pod.objects.organized_by(user).values_list("pk", "time_zone"))
             if user.is_authenticated and user.is_active
-            else frozenset()
+            else {}
         )
-    return request._organized_pod_ids
+    return request._organized_pods
+
+
+def organized_pod_ids(request):
+    """The ids of the pods the signed-in person organizes, read once per request."""
+    return frozenset(organized_pods(request))
+
+
+def pod_time_zones(request):
+    """{pod id: time zone} of every pod the person may see here: their own for an
+    organizer; for a site admin every pod's, read once per request."""
+    if not is_site_admin(request.user):
+        return organized_pods(request)
+    if not hasattr(request, "_all_pod_zones"):
+        from pods.models import Pod
+
+        request._all_pod_zones = dict(Pod.objects.values_list("pk", "time_zone"))
+    return request._all_pod_zones
 
 
 def members_of(pod_ids):
@@ -60,6 +84,21 @@ class MutualAidAdminSite(admin.AdminSite):
         if not user.is_active:
             return False
         return is_site_admin(user) or bool(organized_pod_ids(request))
+
+    def password_change(self, request, extra_context=None):
+        # People who sign in by an emailed code have no password to change: no screen
+        # asking for their "old password" (the header's link is hidden for them too).
+        if not request.user.has_usable_password():
+            messages.info(
+                request, _("You sign in with a code we email you: there is no password to change.")
+            )
+            return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
+        return super().password_change(request, extra_context)
+
+    def password_change_done(self, request, extra_context=None):
+        if not request.user.has_usable_password():
+            return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
+        return super().password_change_done(request, extra_context)
 
 
 class SamePodForm(forms.ModelForm):
@@ -238,10 +277,81 @@ class RefusedByDatabase:
         return cleaned_data
 
 
+def _zone(name):
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
 class PodScopedAdmin(PodScopeMixin, admin.ModelAdmin):
+    """A pod's rows, on the pod's clock: the change page of a row shows and reads its
+    date-times in its pod's time zone (the app's pages do the same), and the list's
+    date-time columns show each row's in its own pod's."""
+
     # Links that define a row (a cycle's pod, an enrollment's recipient) are shown but
     # not changed once it exists: moving them would tear the row from its history.
     readonly_on_change = ()
+
+    def time_zone_of(self, request, obj):
+        pod_id = self.pod_id_of(obj)
+        return _zone(pod_time_zones(request).get(pod_id, "")) if pod_id else None
+
+    def _add_time_zone(self, request):
+        """For a row being added: the pod picked in the form, or the organizer's only pod."""
+        zones = pod_time_zones(request)
+        picked = request.POST.get("pod") if request.method == "POST" else request.GET.get("pod")
+        if picked and picked.isdigit() and int(picked) in zones:
+            return _zone(zones[int(picked)])
+        own = organized_pods(request)
+        if len(own) == 1 and not is_site_admin(request.user):
+            return _zone(next(iter(own.values())))
+        return None
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        # Only inside changeform_view's override (below), which undoes it: a time zone
+        # activated anywhere else would stay with the thread for its next request.
+        if obj is not None and getattr(request, "_in_pod_clock", False):
+            zone = self.time_zone_of(request, obj)
+            if zone is not None:
+                timezone.activate(zone)
+        return obj
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # Said on the page, for a volunteer whose phone is on another clock.
+        if getattr(request, "_in_pod_clock", False) and (
+            add and self._add_time_zone(request) or obj
+        ):
+            context["pod_time_zone"] = timezone.get_current_timezone_name()
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_list_display(self, request):
+        """Date-time columns in each row's own pod's time zone."""
+        columns = []
+        for name in super().get_list_display(request):
+            try:
+                field = self.model._meta.get_field(name) if isinstance(name, str) else None
+            except FieldDoesNotExist:
+                field = None
+            if isinstance(field, models.DateTimeField):
+                columns.append(self._pod_clock_column(request, field))
+            else:
+                columns.append(name)
+        return columns
+
+    def _pod_clock_column(self, request, field):
+        def column(obj):
+            value = getattr(obj, field.name)
+            if value is None:
+                return self.get_empty_value_display()
+            zone = self.time_zone_of(request, obj) or timezone.get_current_timezone()
+            return formats.localize(timezone.localtime(value, zone))
+
+        column.__name__ = field.name
+        column.short_description = field.verbose_name
+        column.admin_order_field = field.name
+        return column
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
@@ -264,6 +374,19 @@ class PodScopedAdmin(PodScopeMixin, admin.ModelAdmin):
         Anything the first attempt did outside the database is not undone: the
         save_model() overrides here queue their message only after their last write.
         """
+        # On the pod's clock: the add page's from the pod picked, a change page's from its
+        # row (get_object, above); rendered here, before the override ends.
+        request._in_pod_clock = True
+        try:
+            with timezone.override(self._add_time_zone(request) if object_id is None else None):
+                response = self._changeform_or_refusal(request, object_id, form_url, extra_context)
+                if isinstance(response, TemplateResponse):
+                    response.render()
+        finally:
+            request._in_pod_clock = False
+        return response
+
+    def _changeform_or_refusal(self, request, object_id, form_url, extra_context):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except IntegrityError:

@@ -24,10 +24,11 @@ from django_tasks_db.backend import DatabaseBackend
 logger = logging.getLogger(__name__)
 
 
-def render_email(name, *, to, context, language=None) -> EmailMultiAlternatives:
+def render_email(name, *, to, context, language=None, headers=None) -> EmailMultiAlternatives:
     """One message to one address, in its reader's `language`: the person's own setting
     (User.language), never the language of the page that caused it (the reader of a page
-    may not be the reader of the mail). The site's language when they have none."""
+    may not be the reader of the mail). The site's language when they have none.
+    `headers`: extra ones (List-Unsubscribe)."""
     with translation.override(language or settings.LANGUAGE_CODE):
         subject = render_to_string(f"emails/{name}_subject.txt", context)
         text = render_to_string(f"emails/{name}_body.txt", context)
@@ -37,6 +38,7 @@ def render_email(name, *, to, context, language=None) -> EmailMultiAlternatives:
         subject=" ".join(subject.split()),
         body=text,
         to=[to],
+        headers=headers or {},
     )
     message.attach_alternative(html, "text/html")
     return message

@@ -91,6 +91,9 @@ class EnrollmentInline(PodScopedTabularInline):
     pod_path = "cycle__pod"
     formset = EnrollmentFormSet
     fields = ["recipient", "slot", "first_week", "last_week", "status"]
+    # Shown, not set: an enrollment ends through "End their support" (with when and why),
+    # never by a status picked in a list.
+    readonly_fields = ["status"]
     extra = 1
 
     def get_queryset(self, request):
@@ -102,6 +105,14 @@ class CycleForm(SamePodForm):
         cleaned_data = super().clean()
         cycle = self.instance
         if cycle.pk is None:
+            # A new cycle is numbered after its pod's last one: a number is not for a
+            # volunteer to pick (a gap or a repeat would only confuse the calendar). Two
+            # added at once: the database refuses the second (pods_cycle_unique_number),
+            # and the page says so.
+            pod = cleaned_data.get("pod")
+            if pod is not None:
+                last = Cycle.objects.filter(pod=pod).aggregate(number=Max("number"))["number"]
+                cycle.number = (last or 0) + 1
             return cleaned_data
         stored = Cycle.objects.get(pk=cycle.pk)
         starts_on, weeks = cleaned_data.get("starts_on"), cleaned_data.get("weeks")
@@ -166,7 +177,11 @@ class CycleAdmin(PodScopedAdmin):
         return self.inlines if obj is not None else []
 
     def get_fieldsets(self, request, obj=None):
-        fields = ["pod", "number", "starts_on", "weeks", "weekly_amount", "slots"]
+        # The number is given on creation (CycleForm) and shown after; the status is
+        # worked out from the dates ("state"), never stored.
+        fields = ["pod", "starts_on", "weeks", "weekly_amount", "slots"]
+        if obj is not None:
+            fields.insert(1, "number")
         fieldsets = [(None, {"fields": fields})]
         if obj is not None:
             fieldsets.append((_("Calendar"), {"fields": ["state", "ended_early_at"]}))
@@ -176,6 +191,7 @@ class CycleAdmin(PodScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [
             *super().get_readonly_fields(request, obj),
+            "number",
             "state",
             "ended_early_at",
             "slots_used",

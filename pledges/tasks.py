@@ -3,8 +3,9 @@
 `manage.py enqueue_daily_jobs`, from one cron line, queues them; whichever worker claims a
 task runs it (a task row is claimed by one worker only). Each job is also safe to run
 twice, as when the cron line runs on two machines: a reminder is claimed through the
-reminder log's unique key (pledges/reminders.py), and a second purge (of former
-recipients' data, of shared screenshots never posted) finds nothing left.
+reminder log's unique key (pledges/reminders.py), so is a digest (recipients/notices.py),
+and a second purge (of former recipients' data, of shared screenshots never posted) finds
+nothing left.
 """
 
 import datetime
@@ -39,6 +40,13 @@ def send_reminders(today: str | None = None) -> str:
 @task
 def purge_recipient_data() -> str:
     return _run("purge_recipient_data")
+
+
+@task
+def send_organizer_digests(today: str | None = None) -> str:
+    """The organizers' daily digest of new referrals and members (recipients/notices.py):
+    one per organizer per day, however many times it runs."""
+    return _run("send_organizer_digests", *(["--today", today] if today else []))
 
 
 @task
@@ -81,6 +89,7 @@ def requeue_stalled_tasks() -> str:
 
 DAILY = [
     send_reminders,
+    send_organizer_digests,
     purge_recipient_data,
     purge_staged_screenshots,
     prune_task_results,

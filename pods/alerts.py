@@ -13,11 +13,12 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mutualaid import dates
 from mutualaid.forms import Submission, SubmissionKeyField
+from pods import notices
 from pods.access import get_pod_for_organizer
 from pods.models import ALERT_MAX_DAYS, Alert
 
@@ -31,6 +32,14 @@ PAST_SHOWN = 50
 
 class AlertForm(forms.ModelForm):
     submission_key = SubmissionKeyField()
+    email_members = forms.BooleanField(
+        label=gettext_lazy("Also email it to every member"),
+        required=False,
+        help_text=gettext_lazy(
+            "Each member gets it in their own language, with a link to stop these emails. "
+            "Members who turned them off get nothing."
+        ),
+    )
 
     class Meta:
         model = Alert
@@ -128,6 +137,22 @@ def alert_list(request, slug):
     alert, created = submission.save(create)
     if not created:
         return _posted_already(request, pod)
+    if form.cleaned_data["email_members"]:
+        # Queued with the alert: the worker writes one message per member.
+        notices.email_alert(alert)
+        count = len(notices.alert_readers(pod))
+        messages.success(
+            request,
+            ngettext(
+                "Your warning now shows on every page of the pod, and is being emailed to "
+                "%(count)s member.",
+                "Your warning now shows on every page of the pod, and is being emailed to "
+                "%(count)s members.",
+                count,
+            )
+            % {"count": count},
+        )
+        return redirect("pods:alerts", slug=pod.slug)
     messages.success(request, _("Your warning now shows on every page of the pod."))
     return redirect("pods:alerts", slug=pod.slug)
 

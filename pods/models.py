@@ -173,6 +173,13 @@ class Membership(models.Model):
         ORGANIZER = "organizer", _("organizer")
         DONOR = "donor", _("donor")
 
+    class Notices(models.TextChoices):
+        """How an organizer hears of a new referral or a new member of the pod."""
+
+        EACH = "each", _("an email for each")
+        DAILY = "daily", _("one daily digest")
+        NONE = "none", _("no email")
+
     pod = models.ForeignKey(
         Pod, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("pod")
     )
@@ -189,6 +196,13 @@ class Membership(models.Model):
         help_text=_("A member who left keeps their history."),
     )
     joined_at = models.DateTimeField(_("joined"), auto_now_add=True)
+    notices = models.CharField(
+        _("news by email"),
+        max_length=10,
+        choices=Notices,
+        default=Notices.EACH,
+        help_text=_("For organizers: how they hear of new referrals and new members."),
+    )
     invitation = models.ForeignKey(
         "Invitation",
         on_delete=models.SET_NULL,
@@ -360,6 +374,7 @@ class Invitation(models.Model):
             )
             if not claimed:
                 raise ValidationError(_("This invitation can no longer be used."), code="unusable")
+            joined = membership is None or not membership.active
             if membership is None:
                 membership = Membership.objects.create(
                     pod_id=self.pod_id, user=user, role=self.role, invitation=self
@@ -369,6 +384,12 @@ class Invitation(models.Model):
                 membership.role = self.role
                 membership.invitation = self
                 membership.save(update_fields=["active", "role", "invitation"])
+            if joined:
+                # Organizers hear of a new member, with this transaction (imported here:
+                # pods.notices builds on this module).
+                from pods.notices import tell_organizers_of_member
+
+                tell_organizers_of_member(membership)
         self.uses = invitation.uses + 1
         return membership
 
@@ -636,14 +657,16 @@ class Alert(models.Model):
 
 
 class Notification(models.Model):
-    """One email the reminders sent, logged so that no run sends it twice. `key` says what
-    it was about: the cycle and week of a payer's reminder, the day of an organizers'
-    digest. The row is written before the mail goes out: after a crash, a reminder is
-    missed rather than sent again."""
+    """One email the daily jobs (or a task) sent, logged so that no run sends it twice.
+    `key` says what it was about: the cycle and week of a payer's reminder, the day of an
+    organizers' list or digest, the alert emailed. The row is written before the mail goes
+    out: after a crash, a message is missed rather than sent again."""
 
     class Kind(models.TextChoices):
         PAYMENT_REMINDER = "payment_reminder", _("reminder to pay")
         MISSING_TRANSFERS = "missing_transfers", _("missing transfers, to organizers")
+        ALERT = "alert", _("alert, by email")
+        ORGANIZER_DIGEST = "organizer_digest", _("daily digest, to organizers")
 
     pod = models.ForeignKey(
         Pod, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("pod")

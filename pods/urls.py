@@ -33,6 +33,11 @@ urlpatterns = [
     path("<slug:slug>/alerts/", alerts.alert_list, name="alerts"),
     path("<slug:slug>/settings/", settings_page.pod_settings, name="settings"),
     path(
+        "<slug:slug>/settings/notices/",
+        settings_page.notices_setting,
+        name="notices_setting",
+    ),
+    path(
         "<slug:slug>/alerts/<int:pk>/take-down/",
         alerts.alert_take_down,
         name="alert_take_down",

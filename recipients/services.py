@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from mutualaid.mail import render_email, send_on_commit
 from pods.models import Cycle, Membership, Pod
+from recipients import notices
 from recipients.models import Enrollment, PaymentMethod, Recipient, Referral, ReferralMove
 
 END_REASON_MAX = Enrollment._meta.get_field("end_reason").max_length
@@ -169,6 +170,7 @@ def refer(
     # The unique key is left to the database: checking it here would race.
     referral.full_clean(exclude=["submission_key"])
     referral.save()
+    notices.tell_organizers_of_referral(referral)
     return referral
 
 

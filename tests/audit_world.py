@@ -18,6 +18,7 @@ from pods.models import Alert, Cycle, Invitation, StagedImport
 from receipts.models import Receipt, StagedScreenshot
 from recipients.models import Recipient, Referral
 from recipients.services import enroll
+from users.unsubscribe import unsubscribe_token
 
 
 @dataclass
@@ -34,6 +35,8 @@ class PodIds:
     recipient: int
     recipient_token: str
     invitation_token: str
+    # The donor's way out of the alert emails (a signed link, no sign-in).
+    unsubscribe_token: str
     week: int
     donor_upload: str
     recipient_upload: str
@@ -116,6 +119,7 @@ def furnish(pod, cycle, *, organizer, donor, name) -> PodIds:
         recipient=recipient.pk,
         recipient_token=token,
         invitation_token=invitation_token,
+        unsubscribe_token=unsubscribe_token(donor),
         week=cycle.current_week() + 1,
         donor_upload=str(donor_upload.pk),
         recipient_upload=str(recipient_upload.pk),

@@ -64,6 +64,7 @@ TOKEN_KIND = {
     "recipients:erase": "recipient_token",
     "recipients:link_language": "recipient_token",
     "users:join": "invitation_token",
+    "users:unsubscribe": "unsubscribe_token",
 }
 
 GARBAGE_QUERIES = [

@@ -1,9 +1,13 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from mutualaid.admin import is_site_admin
+from mutualaid.admin import is_site_admin, organized_pod_ids
 
 User = get_user_model()
 
@@ -26,7 +30,7 @@ class UserAdmin(admin.ModelAdmin):
     search_fields = ["email", "display_name"]
     ordering = ["email"]
     fieldsets = [
-        (None, {"fields": ["email", "display_name", "language", "is_active"]}),
+        (None, {"fields": ["email", "display_name", "language", "alert_emails", "is_active"]}),
         (_("Site administration"), {"fields": ["is_staff", "is_superuser", "groups"]}),
         (_("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]
@@ -45,6 +49,35 @@ class UserAdmin(admin.ModelAdmin):
             # Signing in works by an emailed code; nobody needs a password.
             obj.set_unusable_password()
         super().save_model(request, obj, form, change)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """Every link to a person in the admin (a receipt's payer, who posted an alert)
+        points here, Django's way. An organizer may not see people's accounts, but may
+        see their memberships of the organizer's pods: the link leads there instead of
+        to a 403. Someone in none of their pods stays refused."""
+        if is_site_admin(request.user):
+            return super().change_view(request, object_id, form_url, extra_context)
+        from pods.models import Membership
+
+        # Only a link followed (GET) goes on; a change posted here is refused as before.
+        if request.method != "GET" or not str(object_id).isdigit():
+            raise PermissionDenied
+        memberships = list(
+            Membership.objects.filter(
+                pod_id__in=organized_pod_ids(request), user_id=int(object_id)
+            ).values_list("pk", flat=True)[:2]
+        )
+        if not memberships:
+            raise PermissionDenied
+        if len(memberships) == 1:
+            url = reverse("admin:pods_membership_change", args=[memberships[0]])
+        else:
+            url = (
+                reverse("admin:pods_membership_changelist")
+                + "?"
+                + urlencode({"user__id__exact": object_id})
+            )
+        return HttpResponseRedirect(url)
 
     def has_module_permission(self, request):
         return is_site_admin(request.user) and super().has_module_permission(request)

@@ -121,7 +121,7 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = get_user_model()
-        fields = ["display_name", "anonymous_to_recipients", "language"]
+        fields = ["display_name", "anonymous_to_recipients", "language", "alert_emails"]
         widgets = {"display_name": forms.TextInput(attrs={"autocomplete": "nickname"})}
 
     def __init__(self, *args, **kwargs):

@@ -57,6 +57,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         blank=True,
         help_text=_("Pages and emails in this language. Empty: your browser's language."),
     )
+    alert_emails = models.BooleanField(
+        _("email me my pods' alerts"),
+        default=True,
+        help_text=_(
+            "When organizers post a warning to the pod and choose to email it, you get it "
+            "by email too."
+        ),
+    )
     is_staff = models.BooleanField(
         _("site admin"),
         default=False,

@@ -258,6 +258,10 @@ def test_a_referred_neighbor_is_supported_leaves_and_hands_the_slot_on(
         2,
     )
     assert receipt.confirmed_at is not None
+    # Olive heard of each referral as it came (her choice: an email for each), then of
+    # Ada leaving.
     assert [(m.to, m.subject) for m in mailoutbox] == [
-        (["olive@example.org"], f"Ada left {pod.name}; Neighbor Two is next for the slot")
+        (["olive@example.org"], f"{pod.name}: Neighbor One was referred"),
+        (["olive@example.org"], f"{pod.name}: Neighbor Two was referred"),
+        (["olive@example.org"], f"Ada left {pod.name}; Neighbor Two is next for the slot"),
     ]

@@ -37,16 +37,17 @@ def test_the_cron_line_queues_each_daily_job(queue):
         "pledges.tasks.purge_recipient_data",
         "pledges.tasks.purge_staged_screenshots",
         "pledges.tasks.requeue_stalled_tasks",
+        "pledges.tasks.send_organizer_digests",
         "pledges.tasks.send_reminders",
     ]
-    assert out.getvalue().count("queued ") == 5
+    assert out.getvalue().count("queued ") == 6
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_runs_the_daily_jobs(queue):
     call_command("enqueue_daily_jobs", stdout=StringIO())
 
-    # Five tasks, run within a few seconds; the workers stop on their own then.
+    # Six tasks, run within a few seconds; the workers stop on their own then.
     run_workers(until=lambda: False, timeout=3)
     results = dict(DBTaskResult.objects.values_list("task_path", "return_value"))
     assert results["pledges.tasks.send_reminders"] == (
@@ -55,6 +56,9 @@ def test_a_worker_runs_the_daily_jobs(queue):
     assert results["pledges.tasks.purge_recipient_data"].startswith("Erased 0 former")
     assert results["pledges.tasks.purge_staged_screenshots"] == (
         "Deleted 0 staged screenshot(s) older than a day."
+    )
+    assert results["pledges.tasks.send_organizer_digests"] == (
+        "0 digests sent; 0 already sent today."
     )
     assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}
 

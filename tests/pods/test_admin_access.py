@@ -54,10 +54,15 @@ def test_organizer_enters_and_sees_their_models_but_not_people(client, organizer
     assert reverse("admin:auth_group_changelist") not in response.text
 
 
-def test_organizer_cannot_list_or_open_people(client, organizer, donor):
+def test_organizer_cannot_list_or_open_people(client, organizer, donor, pod):
     client.force_login(organizer)
     assert client.get(reverse("admin:users_user_changelist")).status_code == 403
-    assert client.get(reverse("admin:users_user_change", args=[donor.pk])).status_code == 403
+    # A link to a member of their pod leads to the membership, not to the account.
+    response = client.get(reverse("admin:users_user_change", args=[donor.pk]))
+    assert response.status_code == 302
+    assert response.url == reverse(
+        "admin:pods_membership_change", args=[Membership.objects.get(pod=pod, user=donor).pk]
+    )
 
 
 def test_organizer_cannot_create_pods(client, organizer):

@@ -7,10 +7,10 @@ from pledges.tasks import DAILY
 
 class Command(BaseCommand):
     help = (
-        "Queue today's reminders, the purge of former recipients' data and of shared "
-        "screenshots never posted, and the pruning of old task results, for the task "
-        "workers to run. Run once a day (cron); "
-        "running it twice sends no reminder twice."
+        "Queue today's reminders, the organizers' digests, the purge of former recipients' "
+        "data and of shared screenshots never posted, the pruning of old task results and "
+        "the tasks whose worker died, for the task workers to run. Run once a day (cron); "
+        "running it twice sends no reminder or digest twice."
     )
 
     def handle(self, *args, **options):
