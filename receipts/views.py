@@ -1,16 +1,24 @@
+import hashlib
 import uuid
+import zoneinfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mutualaid.forms import add_service_errors
+from mutualaid.money import money_formatter
 from mutualaid.text import format_isolated
 from pods.access import get_pod_for_member
 from pods.models import Membership
@@ -21,6 +29,7 @@ from receipts.admin import receipts_csv_response
 from receipts.forms import BoardFilterForm, ReceiptForm, VoidForm, prefill
 from receipts.images import content_type_for
 from receipts.models import Receipt, StagedScreenshot
+from recipients.models import PaymentMethod
 
 PER_PAGE = 50
 
@@ -266,41 +275,190 @@ def screenshot(request, slug, pk):
     return response
 
 
+# The board's fragments are cached for this long at most; a write the board shows
+# changes their key at once (Pod.board_version), so this only bounds what a cache keeps.
+FRAGMENT_SECONDS = 60 * 60
+# Rows of the grid (recipients) on one page of the board: the page's size does not grow
+# with the pod.
+GRID_ROWS = 20
+# The query parameters each fragment depends on.
+GRID_PARAMS = ("cycle", "grid")
+LIST_PARAMS = ("cycle", "week", "recipient", "payer", "page")
+
+
 @login_required
 @require_GET
 def board(request, slug):
     """The receipts board: the cycle as a grid, then its receipts newest first, filtered,
-    paginated and totalled. A fixed number of queries whatever the size of the pod."""
+    paginated and totalled. A fixed number of queries and a bounded size whatever the
+    size of the pod.
+
+    The grid and the list (with its filters and totals) are rendered fragments kept in
+    the shared cache, under keys made of the pod, its board version (bumped by the
+    database in the same transaction as every post, void, confirmation, enrollment,
+    cycle and name change: see Pod.board_version), the pod's today (the grid's "due" and
+    "missing" turn over with the date), the language and the query that chose them. A
+    post changes the version, so it shows on the very next request; one pod's key never
+    names another's fragment. Nothing personal is in them: every member sees the same
+    board."""
     pod = get_pod_for_member(request, slug)
     context = {"pod": pod, "membership": request.membership, "section": "receipts"}
-    state = _board_state(request, pod)
-    if state is None:
-        return render(request, "receipts/board.html", context)
-    cycle, enrollments, form, receipts, names = state
     today = pod.today()
-    page = Paginator(
-        receipts.select_related("recipient", "payer", "posted_by", "voided_by").order_by(
-            "-posted_at", "-pk"
-        ),
-        PER_PAGE,
-    ).get_page(request.GET.get("page"))
-    page.object_list = list(page.object_list)
-    _name_people(page.object_list, names)
-    # The download is what the board shows: the same filters, every page.
-    query = request.GET.copy()
-    query.pop("page", None)
-    export_url = reverse("receipts:export", args=[pod.slug])
-    context.update(
-        export_url=f"{export_url}?{query.urlencode()}" if query else export_url,
-        cycle=cycle,
-        form=form,
-        filtered=any(form.value(name) is not None for name in ("week", "recipient", "payer")),
-        current_week=cycle.week_of(today),
-        grid=services.board_grid(cycle=cycle, enrollments=enrollments, today=today),
-        totals=services.receipt_totals(receipts),
-        page=page,
-    )
+    keys = {
+        "grid": _fragment_key(request, pod, today, "grid", GRID_PARAMS),
+        "list": _fragment_key(request, pod, today, "list", LIST_PARAMS),
+    }
+    cached = cache.get_many(keys.values())
+    fragments = {name: cached.get(key) for name, key in keys.items()}
+    if None in fragments.values():
+        state = _board_state(request, pod)
+        if state is None:
+            return render(request, "receipts/board.html", context)
+        fresh = _render_fragments(
+            request, pod, today, state, [n for n, f in fragments.items() if f is None]
+        )
+        fragments.update(fresh)
+        cache.set_many({keys[name]: html for name, html in fresh.items()}, FRAGMENT_SECONDS)
+    context["fragments"] = fragments
     return render(request, "receipts/board.html", context)
+
+
+def _fragment_key(request, pod, today, name, params):
+    query = "&".join(f"{p}={request.GET.get(p, '')}" for p in params)
+    digest = hashlib.sha256(query.encode()).hexdigest()[:32]
+    return (
+        f"board:{pod.pk}:{pod.board_version}:{today.isoformat()}:"
+        f"{translation.get_language()}:{name}:{digest}"
+    )
+
+
+def _render_fragments(request, pod, today, state, names):
+    """The fragments `names` ("grid", "list") of the board, rendered."""
+    cycle, enrollments, form, receipts, people = state
+    money = money_formatter(pod.currency)
+    context = {"pod": pod, "cycle": cycle, "current_week": cycle.week_of(today)}
+    fragments = {}
+    if "grid" in names:
+        grid = services.board_grid(cycle=cycle, enrollments=enrollments, today=today)
+        rows = Paginator(grid.rows, GRID_ROWS).get_page(request.GET.get("grid"))
+        for row in rows:
+            row.total_text = money(row.total)
+            # (state, symbol, words) of each cell: the words are what a screen reader
+            # says, the state and amount, as the legend's symbols only show them.
+            row.shown = [
+                (c.state, c.symbol, f"{c.label}, {money(c.total)}" if c.total else c.label)
+                for c in row.cells
+            ]
+        context.update(
+            grid=grid,
+            grid_page=rows,
+            grid_nav=_nav(
+                request,
+                rows,
+                "grid",
+                label=_("Pages of the grid"),
+                previous_label=_("Previous recipients"),
+                next_label=_("Next recipients"),
+            ),
+            weekly_amount=money(cycle.weekly_amount),
+        )
+        fragments["grid"] = render_to_string("receipts/board.html#grid", context, request)
+    if "list" in names:
+        page = Paginator(
+            receipts.only(*LIST_FIELDS).order_by("-posted_at", "-pk"), PER_PAGE
+        ).get_page(request.GET.get("page"))
+        page.object_list = list(page.object_list)
+        _name_people(page.object_list, people)
+        _describe(page.object_list, pod, money)
+        totals = services.receipt_totals(receipts)
+        # The download is what the board shows: the same filters, every page.
+        query = request.GET.copy()
+        query.pop("page", None)
+        query.pop("grid", None)
+        export_url = reverse("receipts:export", args=[pod.slug])
+        context.update(
+            export_url=f"{export_url}?{query.urlencode()}" if query else export_url,
+            form=form,
+            filtered=any(form.value(name) is not None for name in ("week", "recipient", "payer")),
+            page=page,
+            list_nav=_nav(
+                request,
+                page,
+                "page",
+                label=_("Pages of receipts"),
+                previous_label=_("Newer"),
+                next_label=_("Older"),
+            ),
+            receipt_url=reverse("receipts:board", args=[pod.slug]),
+            totals=totals,
+            total=money(totals.total),
+            per_week=[(week, money(amount)) for week, amount in totals.per_week],
+            per_recipient=[(name, money(amount)) for name, amount in totals.per_recipient],
+        )
+        fragments["list"] = {
+            "top": render_to_string("receipts/board.html#top", context, request),
+            "list": render_to_string("receipts/board.html#list", context, request),
+        }
+    return fragments
+
+
+def _nav(request, page, parameter, **labels):
+    """The links to a page's neighbours, keeping every other parameter of the query (the
+    filters, the other list's page); None when there is one page."""
+    if not page.has_other_pages():
+        return None
+
+    def url(number):
+        query = request.GET.copy()
+        query[parameter] = number
+        return f"?{query.urlencode()}"
+
+    return {
+        **labels,
+        "number": page.number,
+        "pages": page.paginator.num_pages,
+        "previous_url": url(page.previous_page_number()) if page.has_previous() else "",
+        "next_url": url(page.next_page_number()) if page.has_next() else "",
+    }
+
+
+# What a row of the board's list shows; names come from the pod's members and the
+# cycle's recipients, read once for the filters.
+LIST_FIELDS = (
+    "pk",
+    "posted_at",
+    "week",
+    "recipient_id",
+    "payer_id",
+    "posted_by_id",
+    "voided_by_id",
+    "amount",
+    "method",
+    "sent_on",
+    "reference",
+    "screenshot",
+    "confirmed_at",
+    "voided_at",
+    "void_reason",
+)
+
+
+def _describe(receipts, pod, money):
+    """Each row's words, written once here rather than by a tag per cell: the amount,
+    dates in the pod's time zone, the method, who posted it, its status."""
+    zone = zoneinfo.ZoneInfo(pod.time_zone)
+    methods = dict(PaymentMethod.choices)
+    void, confirmed, posted = _("voided"), _("arrival confirmed"), _("posted")
+    for receipt in receipts:
+        receipt.amount_text = money(receipt.amount)
+        receipt.posted_text = date_format(
+            timezone.localtime(receipt.posted_at, zone), "SHORT_DATETIME_FORMAT"
+        )
+        receipt.method_text = methods.get(receipt.method, receipt.method)
+        receipt.sent_text = date_format(receipt.sent_on, "SHORT_DATE_FORMAT")
+        receipt.status_text = (
+            void if receipt.is_void else confirmed if receipt.confirmed_at else posted
+        )
 
 
 @login_required
@@ -323,7 +481,9 @@ def export(request, slug):
 def _board_state(request, pod):
     """The cycle the board shows, its enrollments, the filter form, and the receipts
     the filters select; None when the pod has no cycle at all."""
-    cycles = list(pod.cycles.order_by("-number"))
+    # Read once: the filter lists them, and the calendar picks the current one from them.
+    prefetch_related_objects([pod], "cycles")
+    cycles = sorted(pod.cycles.all(), key=lambda c: -c.number)
     if not cycles:
         return None
     by_number = {c.number: c for c in cycles}
@@ -363,14 +523,18 @@ def _board_state(request, pod):
 
 def _name_people(receipts, names=None):
     """Members see each other by display name, never by email address; `names` (member
-    and recipient names told apart, see pods.views.distinct_names) where two share one."""
+    and recipient names told apart, see pods.views.distinct_names) where two share one.
+    Looked up by id first, so that a list whose people are all in `names` loads none."""
     members, recipients = names or ({}, {})
 
-    def name(user):
-        return members.get(user.pk) or public_name(user)
+    def name(receipt, field):
+        user_id = getattr(receipt, f"{field}_id")
+        if user_id is None:
+            return ""
+        return members.get(user_id) or public_name(getattr(receipt, field))
 
     for receipt in receipts:
-        receipt.payer_name = name(receipt.payer)
-        receipt.poster_name = name(receipt.posted_by)
-        receipt.voider_name = name(receipt.voided_by) if receipt.voided_by else ""
+        receipt.payer_name = name(receipt, "payer")
+        receipt.poster_name = name(receipt, "posted_by")
+        receipt.voider_name = name(receipt, "voided_by")
         receipt.recipient_name = recipients.get(receipt.recipient_id) or str(receipt.recipient)
