@@ -204,8 +204,8 @@ def count(url, session):
 class Server:
     def __init__(self, port):
         self.port = port
-        self.log = open(f"/tmp/bench_pages_gunicorn_{port}.log", "w")  # noqa: SIM115
-        self.process = subprocess.Popen(
+        self.log = open(f"/tmp/bench_pages_gunicorn_{port}.log", "w")  # noqa: SIM115, S108
+        self.process = subprocess.Popen(  # noqa: S603
             [
                 str(Path(sys.executable).parent / "gunicorn"),
                 "mutualaid.wsgi",
@@ -253,7 +253,7 @@ def wrk(port, url, session):
     command = ["wrk", "-t1", "-c1", f"-d{SECONDS}s", "--latency"]
     if session:
         command += ["-H", f"Cookie: sessionid={session}"]
-    output = subprocess.run(
+    output = subprocess.run(  # noqa: S603
         [*command, f"http://127.0.0.1:{port}{url}"], capture_output=True, text=True, check=True
     ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
@@ -306,7 +306,7 @@ def main():
         port = 8700 + os.getpid() % 200
         server = Server(port)
         bare_session = pages["big"][0][2]
-        for name, url, session in pages["big"] + pages["small"]:
+        for _name, url, session in pages["big"] + pages["small"]:
             wrk(port, url, session)  # warm up: caches, the plan, the connection pool
         wrk(port, "/bench-bare/", bare_session)
         results = {}

@@ -4,7 +4,8 @@ every page against: what Django itself costs with the same middleware."""
 from django.http import HttpResponse
 from django.urls import path
 
-from mutualaid.urls import handler500, urlpatterns as app_urlpatterns  # noqa: F401
+from mutualaid.urls import handler500  # noqa: F401
+from mutualaid.urls import urlpatterns as app_urlpatterns
 
 
 def bare(request):
