@@ -1,6 +1,7 @@
 from collections import Counter
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -82,10 +83,15 @@ def members(request, slug):
                 "is_you": m.user_id == request.user.pk,
                 "is_organizer": m.role == Membership.Role.ORGANIZER,
             }
-            for m in pod.memberships.active().select_related("user")
+            for m in pod.memberships.active()
+            .select_related("user")
+            .only("user_id", "role", "user__display_name", "user__email")
         ),
         key=lambda row: row["name"].casefold(),
     )
+    # A page of members at a time: the page's size does not grow with the pod.
+    donors = Paginator([row for row in rows if not row["is_organizer"]], MEMBERS_PER_PAGE)
+    page = donors.get_page(request.GET.get("page"))
     return render(
         request,
         "pods/members.html",
@@ -94,7 +100,11 @@ def members(request, slug):
             "membership": request.membership,
             "section": "members",
             "organizers": [row for row in rows if row["is_organizer"]],
-            "donors": [row for row in rows if not row["is_organizer"]],
+            "donors": page.object_list,
+            "page": page,
             "show_emails": show_emails,
         },
     )
+
+
+MEMBERS_PER_PAGE = 100
