@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Q, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -255,7 +256,14 @@ def this_week(request, slug):
     )
     if membership.is_organizer:
         context.update(_whole_plan(cycle, week, owed, now))
+        # The figures are the whole week's; its recipients are shown a page at a time, so
+        # that the page's size does not grow with the pod (the plan page has them all).
+        rows = Paginator(context["rows"], PLAN_ROWS_PER_PAGE).get_page(request.GET.get("page"))
+        context.update(rows=rows.object_list, rows_page=rows)
     return render(request, "pledges/this_week.html", context)
+
+
+PLAN_ROWS_PER_PAGE = 20
 
 
 def _whole_plan(cycle, week, owed, now):

@@ -356,7 +356,7 @@ def _render_fragments(request, pod, today, state, names):
                 request,
                 rows,
                 "grid",
-                label=_("Pages of the grid"),
+                label=_("Pages of recipients"),
                 previous_label=_("Previous recipients"),
                 next_label=_("Next recipients"),
             ),
