@@ -158,6 +158,31 @@ def build_pod(slug, *, donors, recipients, cycles, receipts_per_week):
     return pod, organizer, donors_[0], token, all_cycles[-1], len(receipts)
 
 
+def explain(cycle, payer):
+    """PostgreSQL's plan for each of the board's list queries on the big pod: a page of
+    50 under each filter (the index it uses, or a sort of the whole cycle)."""
+    from receipts import services
+    from receipts.views import LIST_FIELDS
+
+    recipient_id = cycle.enrollments.order_by("slot").values_list("recipient_id", flat=True)[0]
+    filters = {
+        "no filter": {},
+        "week": {"week": 5},
+        "recipient": {"recipient_id": recipient_id},
+        "payer": {"payer_id": payer.pk},
+    }
+    print("\nEXPLAIN ANALYZE of a page of the board's list (big pod, current cycle):")
+    for name, kwargs in filters.items():
+        query = (
+            services.filtered_receipts(cycle=cycle, **kwargs)
+            .only(*LIST_FIELDS)
+            .order_by("-posted_at", "-pk")[:50]
+        )
+        plan = query.explain(analyze=True).splitlines()
+        print(f"  {name}: {plan[1].strip() if len(plan) > 1 else plan[0]}")
+        print(f"      {next(line for line in plan if 'Execution Time' in line).strip()}")
+
+
 def session_for(user):
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -295,6 +320,7 @@ def main():
             f"Built the big pod ({big[5]} receipts, 500 donors, 100 recipients, 3 cycles) "
             f"in {built_big:.1f} s; the small pod has {small[5]} receipts, 5 donors."
         )
+        explain(big[4], big[2])
         pages = {"big": pages_of(*big[:5]), "small": pages_of(*small[:5])}
         counted = {
             (size, name): count(url, session)

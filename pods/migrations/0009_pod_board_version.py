@@ -5,7 +5,7 @@ before a receipt was posted would otherwise set the version back to one whose fr
 are stale. On PostgreSQL a BEFORE trigger sets it; on SQLite (whose triggers cannot
 change NEW) an AFTER trigger writes it again, and since SQLite's recursive triggers are
 off, that write does not fire the trigger once more. The triggers that bump it for the
-rows the board shows are in receipts/migrations/0005_board_version_triggers.py.
+rows the board shows are in receipts/migrations/0005_board_triggers_and_indexes.py.
 """
 
 from django.db import migrations, models

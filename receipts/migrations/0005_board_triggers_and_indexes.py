@@ -1,4 +1,6 @@
-"""Bump Pod.board_version (pods/migrations/0009_pod_board_version.py) in the same
+"""The receipts board's version triggers and indexes.
+
+Bump Pod.board_version (pods/migrations/0009_pod_board_version.py) in the same
 transaction as every write that the receipts board shows, whoever makes it (the app's
 services, the admin, a management command, a shell): a receipt posted, voided, confirmed
 or erased; an enrollment added, changed or ended; a recipient's name; a cycle; a
@@ -9,7 +11,7 @@ On PostgreSQL the triggers run once per statement (with transition tables), so a
 insert of thousands of receipts bumps each pod once; on SQLite once per row.
 """
 
-from django.db import migrations
+from django.db import migrations, models
 
 # Tables with a pod_id of their own, and those whose pod is found another way.
 DIRECT = ["receipts_receipt", "recipients_recipient", "pods_cycle", "pods_membership"]
@@ -148,4 +150,35 @@ class Migration(migrations.Migration):
         ("users", "0003_user_language"),
     ]
 
-    operations = [migrations.RunPython(run(0), run(1))]
+    operations = [
+        migrations.RunPython(run(0), run(1)),
+        # An index for each of the board's filters, in the list's order (newest first);
+        # the one on (cycle, week) is the first part of the week's.
+        migrations.RemoveIndex(model_name="receipt", name="receipts_cycle_week_idx"),
+        migrations.AddIndex(
+            model_name="receipt",
+            index=models.Index(
+                fields=["cycle", "-posted_at", "-id"], name="receipts_cycle_posted_idx"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="receipt",
+            index=models.Index(
+                fields=["cycle", "week", "-posted_at", "-id"],
+                name="receipts_cycle_week_posted_idx",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="receipt",
+            index=models.Index(
+                fields=["cycle", "recipient", "-posted_at", "-id"],
+                name="receipts_cycle_recipient_idx",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="receipt",
+            index=models.Index(
+                fields=["cycle", "payer", "-posted_at", "-id"], name="receipts_cycle_payer_idx"
+            ),
+        ),
+    ]
