@@ -281,6 +281,8 @@ FRAGMENT_SECONDS = 60 * 60
 # Rows of the grid (recipients) on one page of the board: the page's size does not grow
 # with the pod.
 GRID_ROWS = 20
+# Beyond this many members, the payer filter is reached from the names in the list.
+PAYER_CHOICES = 100
 # The query parameters each fragment depends on.
 GRID_PARAMS = ("cycle", "grid")
 LIST_PARAMS = ("cycle", "week", "recipient", "payer", "page")
@@ -370,6 +372,12 @@ def _render_fragments(request, pod, today, state, names):
         page.object_list = list(page.object_list)
         _name_people(page.object_list, people)
         _describe(page.object_list, pod, money)
+        # Each payer's name links to the list of their receipts, the other filters kept.
+        by_payer = request.GET.copy()
+        by_payer.pop("page", None)
+        for receipt in page.object_list:
+            by_payer["payer"] = receipt.payer_id
+            receipt.payer_url = f"?{by_payer.urlencode()}"
         totals = services.receipt_totals(receipts)
         # The download is what the board shows: the same filters, every page.
         query = request.GET.copy()
@@ -500,6 +508,12 @@ def _board_state(request, pod):
     members = Membership.objects.filter(pod=pod).select_related("user")
     names = member_names(members)
     payers = sorted(names.items(), key=lambda p: p[1].casefold())
+    listed = len(payers) <= PAYER_CHOICES
+    if not listed:
+        # Hundreds of names would make the page grow with the pod: the list's payer names
+        # link to their filter instead, and only the chosen payer is kept here.
+        wanted = request.GET.get("payer", "")
+        payers = [p for p in payers if str(p[0]) == wanted]
     recipient_names = distinct_names(
         [(e.recipient_id, e.recipient.display_name) for e in enrollments]
     )
@@ -512,6 +526,10 @@ def _board_state(request, pod):
         recipients=list(recipient_names.items()),
         payers=payers,
     )
+    if not listed:
+        form.fields["payer"].help_text = _(
+            "To see one person's receipts, choose their name in the list below."
+        )
     receipts = services.filtered_receipts(
         cycle=cycle,
         week=form.value("week"),
