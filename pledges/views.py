@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q, Sum
+from django.db.models import Q, Sum, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -207,8 +207,16 @@ def this_week(request, slug):
     if week is None:
         return render(request, "pledges/this_week.html", context)
 
-    plan = services.week_plan(cycle=cycle, week=week)
+    # Organizers see every line with its people; a donor, their own lines: the others
+    # are read as ids and amounts only (what "owed" is worked out from), and the donor's
+    # recipients in one query.
+    plan = services.week_plan(cycle=cycle, week=week, people=membership.is_organizer)
     owed = services.owed_lines(cycle=cycle, week=week, plan=plan)
+    if not membership.is_organizer:
+        prefetch_related_objects(
+            [line.assignment for line in owed if line.assignment.payer_id == request.user.pk],
+            "recipient",
+        )
     now = timezone.now()
     create_url = reverse("receipts:receipt_create", args=[pod.slug])
     # The note the payment app shows beside the amount: which pod, which week.
