@@ -207,16 +207,15 @@ def this_week(request, slug):
     if week is None:
         return render(request, "pledges/this_week.html", context)
 
-    # Organizers see every line with its people; a donor, their own lines: the others
-    # are read as ids and amounts only (what "owed" is worked out from), and the donor's
-    # recipients in one query.
-    plan = services.week_plan(cycle=cycle, week=week, people=membership.is_organizer)
+    # The week's lines as ids and amounts (what "owed" is worked out from; a plan has a
+    # line for each of hundreds of payers), and then the people of the lines this page
+    # shows: the member's own recipients here, the organizers' rows in _whole_plan.
+    plan = services.week_plan(cycle=cycle, week=week, people=False)
     owed = services.owed_lines(cycle=cycle, week=week, plan=plan)
-    if not membership.is_organizer:
-        prefetch_related_objects(
-            [line.assignment for line in owed if line.assignment.payer_id == request.user.pk],
-            "recipient",
-        )
+    prefetch_related_objects(
+        [line.assignment for line in owed if line.assignment.payer_id == request.user.pk],
+        "recipient",
+    )
     now = timezone.now()
     create_url = reverse("receipts:receipt_create", args=[pod.slug])
     # The note the payment app shows beside the amount: which pod, which week.
@@ -283,6 +282,12 @@ def _whole_plan(cycle, week, owed, now):
     names = member_names(Membership.objects.filter(pod_id=cycle.pod_id).select_related("user"))
     for enrollment in cycle.enrollments.in_week(week).in_slot_order().select_related("recipient"):
         rows[enrollment.recipient_id] = RecipientRow(recipient=enrollment.recipient)
+    # Lines read without their people (see this_week): the recipients not enrolled any
+    # more, in one query (none when every line's recipient is enrolled, or already read).
+    prefetch_related_objects(
+        [line.assignment for line in owed if line.assignment.recipient_id not in rows],
+        "recipient",
+    )
     for line in owed:
         assignment = line.assignment
         if assignment.recipient_id not in rows:

@@ -249,3 +249,13 @@ def test_in_a_big_pod_the_payer_filter_is_reached_from_the_names_in_the_list(
     assert {r.payer_id for r in narrowed.context["page"].object_list} == {first.payer_id}
     assert narrowed.context["form"].fields["payer"].choices[1][0] == first.payer_id
     assert narrowed.context["filtered"]
+
+
+def test_templates_are_compiled_once_per_process():
+    """Django's cached loader (its default when no loaders are set): a page's templates
+    are parsed on first use, not on every request."""
+    from django.template import engines
+    from django.template.loaders.cached import Loader
+
+    loaders = engines["django"].engine.template_loaders
+    assert [type(loader) for loader in loaders] == [Loader]
