@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -283,9 +283,8 @@ FRAGMENT_SECONDS = 60 * 60
 GRID_ROWS = 20
 # Beyond this many members, the payer filter is reached from the names in the list.
 PAYER_CHOICES = 100
-# The query parameters each fragment depends on.
-GRID_PARAMS = ("cycle", "grid")
-LIST_PARAMS = ("cycle", "week", "recipient", "payer", "page")
+# The board's query parameters, in the order its links write them.
+BOARD_PARAMS = ("cycle", "week", "recipient", "payer", "grid", "page")
 
 
 @login_required
@@ -306,120 +305,109 @@ def board(request, slug):
     pod = get_pod_for_member(request, slug)
     context = {"pod": pod, "membership": request.membership, "section": "receipts"}
     today = pod.today()
-    keys = {
-        "grid": _fragment_key(request, pod, today, "grid", GRID_PARAMS),
-        "list": _fragment_key(request, pod, today, "list", LIST_PARAMS),
-    }
-    cached = cache.get_many(keys.values())
-    fragments = {name: cached.get(key) for name, key in keys.items()}
-    if None in fragments.values():
+    # Only the board's own parameters: they choose what it shows and are kept in its
+    # links; anything else in the address is left out of both.
+    query = QueryDict(mutable=True)
+    for name in BOARD_PARAMS:
+        if request.GET.get(name):
+            query[name] = request.GET[name]
+    key = (
+        f"board:{pod.pk}:{pod.board_version}:{today.isoformat()}:"
+        f"{translation.get_language()}:{hashlib.sha256(query.urlencode().encode()).hexdigest()}"
+    )
+    fragments = cache.get(key)
+    if fragments is None:
         state = _board_state(request, pod)
         if state is None:
             return render(request, "receipts/board.html", context)
-        fresh = _render_fragments(
-            request, pod, today, state, [n for n, f in fragments.items() if f is None]
-        )
-        fragments.update(fresh)
-        cache.set_many({keys[name]: html for name, html in fresh.items()}, FRAGMENT_SECONDS)
+        fragments = _render_fragments(request, pod, today, state, query)
+        cache.set(key, fragments, FRAGMENT_SECONDS)
     context["fragments"] = fragments
     return render(request, "receipts/board.html", context)
 
 
-def _fragment_key(request, pod, today, name, params):
-    query = "&".join(f"{p}={request.GET.get(p, '')}" for p in params)
-    digest = hashlib.sha256(query.encode()).hexdigest()[:32]
-    return (
-        f"board:{pod.pk}:{pod.board_version}:{today.isoformat()}:"
-        f"{translation.get_language()}:{name}:{digest}"
-    )
-
-
-def _render_fragments(request, pod, today, state, names):
-    """The fragments `names` ("grid", "list") of the board, rendered."""
+def _render_fragments(request, pod, today, state, query):
+    """The board's fragments, rendered: "top" (links and filters), "grid" and "list" (with
+    the totals). `query` holds the board's parameters, kept in every link."""
     cycle, enrollments, form, receipts, people = state
     money = money_formatter(pod.currency)
     context = {"pod": pod, "cycle": cycle, "current_week": cycle.week_of(today)}
-    fragments = {}
-    if "grid" in names:
-        grid = services.board_grid(cycle=cycle, enrollments=enrollments, today=today)
-        rows = Paginator(grid.rows, GRID_ROWS).get_page(request.GET.get("grid"))
-        for row in rows:
-            row.total_text = money(row.total)
-            # (state, symbol, words) of each cell: the words are what a screen reader
-            # says, the state and amount, as the legend's symbols only show them.
-            row.shown = [
-                (c.state, c.symbol, f"{c.label}, {money(c.total)}" if c.total else c.label)
-                for c in row.cells
-            ]
-        context.update(
-            grid=grid,
-            grid_page=rows,
-            grid_nav=_nav(
-                request,
-                rows,
-                "grid",
-                label=_("Pages of recipients"),
-                previous_label=_("Previous recipients"),
-                next_label=_("Next recipients"),
-            ),
-            weekly_amount=money(cycle.weekly_amount),
-        )
-        fragments["grid"] = render_to_string("receipts/board.html#grid", context, request)
-    if "list" in names:
-        page = Paginator(
-            receipts.only(*LIST_FIELDS).order_by("-posted_at", "-pk"), PER_PAGE
-        ).get_page(request.GET.get("page"))
-        page.object_list = list(page.object_list)
-        _name_people(page.object_list, people)
-        _describe(page.object_list, pod, money)
-        # Each payer's name links to the list of their receipts, the other filters kept.
-        by_payer = request.GET.copy()
-        by_payer.pop("page", None)
-        for receipt in page.object_list:
-            by_payer["payer"] = receipt.payer_id
-            receipt.payer_url = f"?{by_payer.urlencode()}"
-        totals = services.receipt_totals(receipts)
-        # The download is what the board shows: the same filters, every page.
-        query = request.GET.copy()
-        query.pop("page", None)
-        query.pop("grid", None)
-        export_url = reverse("receipts:export", args=[pod.slug])
-        context.update(
-            export_url=f"{export_url}?{query.urlencode()}" if query else export_url,
-            form=form,
-            filtered=any(form.value(name) is not None for name in ("week", "recipient", "payer")),
-            page=page,
-            list_nav=_nav(
-                request,
-                page,
-                "page",
-                label=_("Pages of receipts"),
-                previous_label=_("Newer"),
-                next_label=_("Older"),
-            ),
-            receipt_url=reverse("receipts:board", args=[pod.slug]),
-            totals=totals,
-            total=money(totals.total),
-            per_week=[(week, money(amount)) for week, amount in totals.per_week],
-            per_recipient=[(name, money(amount)) for name, amount in totals.per_recipient],
-        )
-        fragments["list"] = {
-            "top": render_to_string("receipts/board.html#top", context, request),
-            "list": render_to_string("receipts/board.html#list", context, request),
-        }
-    return fragments
+    grid = services.board_grid(cycle=cycle, enrollments=enrollments, today=today)
+    rows = Paginator(grid.rows, GRID_ROWS).get_page(query.get("grid"))
+    for row in rows:
+        row.total_text = money(row.total)
+        # (state, symbol, words) of each cell: the words are what a screen reader
+        # says, the state and amount, as the legend's symbols only show them.
+        row.shown = [
+            (c.state, c.symbol, f"{c.label}, {money(c.total)}" if c.total else c.label)
+            for c in row.cells
+        ]
+    context.update(
+        grid=grid,
+        grid_page=rows,
+        grid_nav=_nav(
+            query,
+            rows,
+            "grid",
+            label=_("Pages of recipients"),
+            previous_label=_("Previous recipients"),
+            next_label=_("Next recipients"),
+        ),
+        weekly_amount=money(cycle.weekly_amount),
+    )
+    page = Paginator(receipts.only(*LIST_FIELDS).order_by("-posted_at", "-pk"), PER_PAGE).get_page(
+        query.get("page")
+    )
+    page.object_list = list(page.object_list)
+    _name_people(page.object_list, people)
+    _describe(page.object_list, pod, money)
+    # Each payer's name links to the list of their receipts, the other filters kept.
+    by_payer = query.copy()
+    by_payer.pop("page", None)
+    for receipt in page.object_list:
+        by_payer["payer"] = receipt.payer_id
+        receipt.payer_url = f"?{by_payer.urlencode()}"
+    totals = services.receipt_totals(receipts)
+    # The download is what the board shows: the same filters, every page.
+    filters = query.copy()
+    filters.pop("page", None)
+    filters.pop("grid", None)
+    export_url = reverse("receipts:export", args=[pod.slug])
+    context.update(
+        export_url=f"{export_url}?{filters.urlencode()}" if filters else export_url,
+        form=form,
+        filtered=any(form.value(name) is not None for name in ("week", "recipient", "payer")),
+        page=page,
+        list_nav=_nav(
+            query,
+            page,
+            "page",
+            label=_("Pages of receipts"),
+            previous_label=_("Newer"),
+            next_label=_("Older"),
+        ),
+        receipt_url=reverse("receipts:board", args=[pod.slug]),
+        totals=totals,
+        total=money(totals.total),
+        per_week=[(week, money(amount)) for week, amount in totals.per_week],
+        per_recipient=[(name, money(amount)) for name, amount in totals.per_recipient],
+    )
+    return {
+        name: render_to_string(f"receipts/board.html#{name}", context, request)
+        for name in ("top", "grid", "list")
+    }
 
 
-def _nav(request, page, parameter, **labels):
+def _nav(query, page, parameter, **labels):
     """The links to a page's neighbours, keeping every other parameter of the query (the
     filters, the other list's page); None when there is one page."""
     if not page.has_other_pages():
         return None
 
     def url(number):
-        query = request.GET.copy()
-        query[parameter] = number
-        return f"?{query.urlencode()}"
+        linked = query.copy()
+        linked[parameter] = number
+        return f"?{linked.urlencode()}"
 
     return {
         **labels,

@@ -205,3 +205,28 @@ def test_member_pages_are_private_to_caches(member_client, pod, cycle, enrollmen
     for _ in range(2):  # rendered, then from the cache
         response = member_client.get(url(pod))
         assert "private" in response["Cache-Control"]
+
+
+def test_links_are_those_of_the_query_asked_never_of_a_cached_one(
+    member_client, pod, cycle, enrollment, recipient, add_receipt
+):
+    cycle.slots = 30
+    cycle.save(update_fields=["slots"])
+    for n in range(24):
+        enroll(recipient=Recipient.objects.create(pod=pod, display_name=f"R{n:02}"), cycle=cycle)
+    add_receipt(week=2)
+    add_receipt(week=3)
+    assert 'href="?week=2&amp;grid=2"' in member_client.get(url(pod, week=2)).text
+    third = member_client.get(url(pod, week=3)).text
+    assert 'href="?week=3&amp;grid=2"' in third
+    assert "week=2" not in third
+    # Anything else in the address is neither kept in the links nor a key of its own.
+    other = member_client.get(url(pod, week=3, utm_source="flyer"))
+    board = other.text.split("<h1>", 1)[1].split("</main>", 1)[0]
+    assert "utm_source" not in board
+    assert grid_of(other.text) == grid_of(third)
+
+
+def grid_of(text):
+    start = text.index('<section aria-labelledby="grid-heading">')
+    return text[start : text.index("</section>", start)]
