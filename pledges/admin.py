@@ -12,6 +12,8 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -158,6 +160,10 @@ class ConfirmForm(forms.Form):
     """An action whose only input is the organizer's yes."""
 
 
+# Beyond this many enrollments, a cycle's page links to them rather than listing them.
+INLINE_ENROLLMENTS = 30
+
+
 @admin.register(Cycle)
 class CycleAdmin(PodScopedAdmin):
     form = CycleForm
@@ -173,8 +179,17 @@ class CycleAdmin(PodScopedAdmin):
         return super().get_queryset(request).select_related("pod")
 
     def get_inlines(self, request, obj):
-        # A cycle being created has no pod yet to pick recipients from.
-        return self.inlines if obj is not None else []
+        # A cycle being created has no pod yet to pick recipients from. A cycle of many
+        # recipients gets a link to its enrollments instead (enrollments_summary): a row
+        # of inputs for each would make a page that grows with the pod.
+        if obj is None or self._enrollment_count(obj) > INLINE_ENROLLMENTS:
+            return []
+        return self.inlines
+
+    def _enrollment_count(self, cycle):
+        if not hasattr(cycle, "_enrollment_count"):
+            cycle._enrollment_count = cycle.enrollments.count()
+        return cycle._enrollment_count
 
     def get_fieldsets(self, request, obj=None):
         # The number is given on creation (CycleForm) and shown after; the status is
@@ -186,6 +201,13 @@ class CycleAdmin(PodScopedAdmin):
         if obj is not None:
             fieldsets.append((_("Calendar"), {"fields": ["state", "ended_early_at"]}))
             fieldsets.append((_("This week"), {"fields": ["slots_used", "coverage"]}))
+            if self._enrollment_count(obj) > INLINE_ENROLLMENTS:
+                fieldsets.append(
+                    (
+                        capfirst(Enrollment._meta.verbose_name_plural),
+                        {"fields": ["enrollments_summary"]},
+                    )
+                )
         return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
@@ -196,7 +218,30 @@ class CycleAdmin(PodScopedAdmin):
             "ended_early_at",
             "slots_used",
             "coverage",
+            "enrollments_summary",
         ]
+
+    @admin.display(description=_("recipients enrolled"))
+    def enrollments_summary(self, cycle):
+        if cycle.pk is None:
+            return "—"
+        count = self._enrollment_count(cycle)
+        listed = reverse("admin:recipients_enrollment_changelist")
+        return format_html(
+            '{} <a href="{}?cycle__id__exact={}">{}</a> · <a href="{}?cycle={}">{}</a>',
+            ngettext(
+                "%(count)s recipient enrolled in this cycle.",
+                "%(count)s recipients enrolled in this cycle.",
+                count,
+            )
+            % {"count": count},
+            listed,
+            cycle.pk,
+            gettext("See and change their enrollments"),
+            reverse("admin:recipients_enrollment_add"),
+            cycle.pk,
+            gettext("Enroll a recipient"),
+        )
 
     @admin.display(description=pgettext_lazy("cycle", "status"))
     def state(self, cycle):

@@ -249,7 +249,7 @@ def _end_from(pledges, week):
             pledge.save(update_fields=["status"])
 
 
-def week_plan(*, cycle: Cycle, week: int) -> list[Assignment]:
+def week_plan(*, cycle: Cycle, week: int, people: bool = True) -> list[Assignment]:
     """The stored plan for `week` of `cycle`, built from that week's pledges, enrollments
     and the receipts already posted for it, and saved on first use. Lines come with their
     payer and recipient.
@@ -258,17 +258,17 @@ def week_plan(*, cycle: Cycle, week: int) -> list[Assignment]:
     pooled money is a payer like any other. A week outside the cycle has no plan."""
     if not 1 <= week <= cycle.weeks:
         return []
-    plan = _stored_plan(cycle, week)
+    plan = _stored_plan(cycle, week, people)
     if plan:
         return plan
     with transaction.atomic():
         # Two members opening a new week's page at the same moment: the second waits
         # here, then finds the plan the first one built instead of building it again.
         cycle = _lock_cycle(cycle)
-        plan = _stored_plan(cycle, week)
+        plan = _stored_plan(cycle, week, people)
         if not plan:
             _build_plan(cycle, week)
-            plan = _stored_plan(cycle, week)
+            plan = _stored_plan(cycle, week, people)
     return plan
 
 
@@ -466,12 +466,16 @@ def _lock_cycle(cycle):
     return Cycle.objects.select_for_update(of=("self",)).select_related("pod").get(pk=cycle.pk)
 
 
-def _stored_plan(cycle, week):
-    return list(
-        cycle.assignments.filter(week=week)
-        .select_related("payer", "recipient")
-        .order_by("recipient__display_name", "recipient_id", "-amount", "payer_id")
-    )
+def _stored_plan(cycle, week, people=True):
+    """The week's lines, with their payers and recipients; with `people` False only the
+    lines (ids and amounts): what owed_lines() needs, for a page that shows one payer's
+    lines of a plan of hundreds."""
+    lines = cycle.assignments.filter(week=week)
+    if people:
+        lines = lines.select_related("payer", "recipient")
+    else:
+        lines = lines.only("cycle_id", "week", "payer_id", "recipient_id", "amount")
+    return list(lines.order_by("recipient__display_name", "recipient_id", "-amount", "payer_id"))
 
 
 def _build_plan(cycle, week, previous=None):

@@ -6,8 +6,9 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Q, Sum, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -235,8 +236,15 @@ def this_week(request, slug):
     if week is None:
         return render(request, "pledges/this_week.html", context)
 
-    plan = services.week_plan(cycle=cycle, week=week)
+    # The week's lines as ids and amounts (what "owed" is worked out from; a plan has a
+    # line for each of hundreds of payers), and then the people of the lines this page
+    # shows: the member's own recipients here, the organizers' rows in _whole_plan.
+    plan = services.week_plan(cycle=cycle, week=week, people=False)
     owed = services.owed_lines(cycle=cycle, week=week, plan=plan)
+    prefetch_related_objects(
+        [line.assignment for line in owed if line.assignment.payer_id == request.user.pk],
+        "recipient",
+    )
     now = timezone.now()
     create_url = reverse("receipts:receipt_create", args=[pod.slug])
     # The note the payment app shows beside the amount: which pod, which week.
@@ -284,7 +292,14 @@ def this_week(request, slug):
     )
     if membership.is_organizer:
         context.update(_whole_plan(cycle, week, owed, now))
+        # The figures are the whole week's; its recipients are shown a page at a time, so
+        # that the page's size does not grow with the pod (the plan page has them all).
+        rows = Paginator(context["rows"], PLAN_ROWS_PER_PAGE).get_page(request.GET.get("page"))
+        context.update(rows=rows.object_list, rows_page=rows)
     return render(request, "pledges/this_week.html", context)
+
+
+PLAN_ROWS_PER_PAGE = 20
 
 
 def _whole_plan(cycle, week, owed, now, names=None):
@@ -307,6 +322,12 @@ def _whole_plan(cycle, week, owed, now, names=None):
 
     for enrollment in cycle.enrollments.in_week(week).in_slot_order().select_related("recipient"):
         rows[enrollment.recipient_id] = row(enrollment.recipient)
+    # Lines read without their people (see this_week): the recipients not enrolled any
+    # more, in one query (none when every line's recipient is enrolled, or already read).
+    prefetch_related_objects(
+        [line.assignment for line in owed if line.assignment.recipient_id not in rows],
+        "recipient",
+    )
     for line in owed:
         assignment = line.assignment
         if assignment.recipient_id not in rows:

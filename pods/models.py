@@ -100,6 +100,13 @@ class Pod(models.Model):
         help_text=_("Emails to people who have no account yet (invitations) are written in it."),
     )
     created_at = models.DateTimeField(pgettext_lazy("pod", "created"), auto_now_add=True)
+    # Bumped by the database itself, in the transaction of every write the receipts board
+    # shows (a receipt posted, voided or confirmed; an enrollment, a cycle, a recipient's
+    # or a member's name changed; the pod's own settings): triggers in the migrations, so
+    # that the admin, the services and a shell session all bump it. The board's cached
+    # fragments are keyed on it (receipts.views), so a cached board is never stale. A
+    # save() of a Pod read earlier cannot set it back: every update of the row bumps it.
+    board_version = models.PositiveBigIntegerField(_("board version"), default=0, editable=False)
 
     objects = PodQuerySet.as_manager()
 

@@ -1,6 +1,7 @@
 from collections import Counter
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -76,7 +77,11 @@ def members(request, slug):
     show_emails = request.membership.is_organizer
     # Former members too, only for the marks that tell same names apart, so that each
     # member has the mark here that the board and the plan give them.
-    memberships = list(pod.memberships.select_related("user"))
+    memberships = list(
+        pod.memberships.select_related("user").only(
+            "user_id", "role", "active", "user__display_name", "user__email"
+        )
+    )
     names = member_names(memberships)
     rows = sorted(
         (
@@ -91,6 +96,9 @@ def members(request, slug):
         ),
         key=lambda row: row["name"].casefold(),
     )
+    # A page of members at a time: the page's size does not grow with the pod.
+    donors = Paginator([row for row in rows if not row["is_organizer"]], MEMBERS_PER_PAGE)
+    page = donors.get_page(request.GET.get("page"))
     return render(
         request,
         "pods/members.html",
@@ -99,7 +107,11 @@ def members(request, slug):
             "membership": request.membership,
             "section": "members",
             "organizers": [row for row in rows if row["is_organizer"]],
-            "donors": [row for row in rows if not row["is_organizer"]],
+            "donors": page.object_list,
+            "page": page,
             "show_emails": show_emails,
         },
     )
+
+
+MEMBERS_PER_PAGE = 100

@@ -128,8 +128,20 @@ class Receipt(models.Model):
                 violation_error_message=_("This receipt has already been posted."),
             ),
         ]
+        # One for each filter of the board, in the list's order (newest first), so that a
+        # page of the list is read from the index, not sorted from the whole cycle.
         indexes = [
-            models.Index(fields=["cycle", "week"], name="receipts_cycle_week_idx"),
+            models.Index(fields=["cycle", "-posted_at", "-id"], name="receipts_cycle_posted_idx"),
+            models.Index(
+                fields=["cycle", "week", "-posted_at", "-id"], name="receipts_cycle_week_posted_idx"
+            ),
+            models.Index(
+                fields=["cycle", "recipient", "-posted_at", "-id"],
+                name="receipts_cycle_recipient_idx",
+            ),
+            models.Index(
+                fields=["cycle", "payer", "-posted_at", "-id"], name="receipts_cycle_payer_idx"
+            ),
         ]
 
     def __str__(self):

@@ -1,18 +1,27 @@
+import hashlib
 import logging
 import uuid
+import zoneinfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.db.models import prefetch_related_objects
+from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mutualaid.forms import add_service_errors
 from mutualaid.middleware import unavailable_response
+from mutualaid.money import money_formatter
 from mutualaid.text import format_isolated
 from pods.access import get_pod_for_member
 from pods.models import Membership
@@ -23,6 +32,7 @@ from receipts.admin import receipts_csv_response
 from receipts.forms import BoardFilterForm, ReceiptForm, VoidForm, prefill
 from receipts.images import content_type_for
 from receipts.models import STORAGE_ERRORS, Receipt, StagedScreenshot
+from recipients.models import PaymentMethod
 
 logger = logging.getLogger(__name__)
 
@@ -284,41 +294,188 @@ def screenshot(request, slug, pk):
     return _private_file(receipt.screenshot, content_type, f"receipt-{receipt.pk}.{extension}")
 
 
+# The board's fragments are cached for this long at most; a write the board shows
+# changes their key at once (Pod.board_version), so this only bounds what a cache keeps.
+FRAGMENT_SECONDS = 60 * 60
+# Rows of the grid (recipients) on one page of the board: the page's size does not grow
+# with the pod.
+GRID_ROWS = 20
+# Beyond this many members, the payer filter is reached from the names in the list.
+PAYER_CHOICES = 100
+# The board's query parameters, in the order its links write them.
+BOARD_PARAMS = ("cycle", "week", "recipient", "payer", "grid", "page")
+
+
 @login_required
 @require_GET
 def board(request, slug):
     """The receipts board: the cycle as a grid, then its receipts newest first, filtered,
-    paginated and totalled. A fixed number of queries whatever the size of the pod."""
+    paginated and totalled. A fixed number of queries and a bounded size whatever the
+    size of the pod.
+
+    The grid and the list (with its filters and totals) are rendered fragments kept in
+    the shared cache, under keys made of the pod, its board version (bumped by the
+    database in the same transaction as every post, void, confirmation, enrollment,
+    cycle and name change: see Pod.board_version), the pod's today (the grid's "due" and
+    "missing" turn over with the date), the language and the query that chose them. A
+    post changes the version, so it shows on the very next request; one pod's key never
+    names another's fragment. Nothing personal is in them: every member sees the same
+    board."""
     pod = get_pod_for_member(request, slug)
     context = {"pod": pod, "membership": request.membership, "section": "receipts"}
-    state = _board_state(request, pod)
-    if state is None:
-        return render(request, "receipts/board.html", context)
-    cycle, enrollments, form, receipts, names = state
     today = pod.today()
-    page = Paginator(
-        receipts.select_related("recipient", "payer", "posted_by", "voided_by").order_by(
-            "-posted_at", "-pk"
+    # Only the board's own parameters: they choose what it shows and are kept in its
+    # links; anything else in the address is left out of both.
+    query = QueryDict(mutable=True)
+    for name in BOARD_PARAMS:
+        if request.GET.get(name):
+            query[name] = request.GET[name]
+    key = (
+        f"board:{pod.pk}:{pod.board_version}:{today.isoformat()}:"
+        f"{translation.get_language()}:{hashlib.sha256(query.urlencode().encode()).hexdigest()}"
+    )
+    fragments = cache.get(key)
+    if fragments is None:
+        state = _board_state(request, pod)
+        if state is None:
+            return render(request, "receipts/board.html", context)
+        fragments = _render_fragments(request, pod, today, state, query)
+        cache.set(key, fragments, FRAGMENT_SECONDS)
+    context["fragments"] = fragments
+    return render(request, "receipts/board.html", context)
+
+
+def _render_fragments(request, pod, today, state, query):
+    """The board's fragments, rendered: "top" (links and filters), "grid" and "list" (with
+    the totals). `query` holds the board's parameters, kept in every link."""
+    cycle, enrollments, form, receipts, people = state
+    money = money_formatter(pod.currency)
+    context = {"pod": pod, "cycle": cycle, "current_week": cycle.week_of(today)}
+    grid = services.board_grid(cycle=cycle, enrollments=enrollments, today=today)
+    rows = Paginator(grid.rows, GRID_ROWS).get_page(query.get("grid"))
+    for row in rows:
+        row.total_text = money(row.total)
+        # (state, symbol, words) of each cell: the words are what a screen reader
+        # says, the state and amount, as the legend's symbols only show them.
+        row.shown = [
+            (c.state, c.symbol, f"{c.label}, {money(c.total)}" if c.total else c.label)
+            for c in row.cells
+        ]
+    context.update(
+        grid=grid,
+        grid_page=rows,
+        grid_nav=_nav(
+            query,
+            rows,
+            "grid",
+            label=_("Pages of recipients"),
+            previous_label=_("Previous recipients"),
+            next_label=_("Next recipients"),
         ),
-        PER_PAGE,
-    ).get_page(request.GET.get("page"))
+        weekly_amount=money(cycle.weekly_amount),
+    )
+    page = Paginator(receipts.only(*LIST_FIELDS).order_by("-posted_at", "-pk"), PER_PAGE).get_page(
+        query.get("page")
+    )
     page.object_list = list(page.object_list)
-    _name_people(page.object_list, names)
+    _name_people(page.object_list, people)
+    _describe(page.object_list, pod, money)
+    # Each payer's name links to the list of their receipts, the other filters kept.
+    by_payer = query.copy()
+    by_payer.pop("page", None)
+    for receipt in page.object_list:
+        by_payer["payer"] = receipt.payer_id
+        receipt.payer_url = f"?{by_payer.urlencode()}"
+    totals = services.receipt_totals(receipts)
     # The download is what the board shows: the same filters, every page.
-    query = request.GET.copy()
-    query.pop("page", None)
+    filters = query.copy()
+    filters.pop("page", None)
+    filters.pop("grid", None)
     export_url = reverse("receipts:export", args=[pod.slug])
     context.update(
-        export_url=f"{export_url}?{query.urlencode()}" if query else export_url,
-        cycle=cycle,
+        export_url=f"{export_url}?{filters.urlencode()}" if filters else export_url,
         form=form,
         filtered=any(form.value(name) is not None for name in ("week", "recipient", "payer")),
-        current_week=cycle.week_of(today),
-        grid=services.board_grid(cycle=cycle, enrollments=enrollments, today=today),
-        totals=services.receipt_totals(receipts),
         page=page,
+        list_nav=_nav(
+            query,
+            page,
+            "page",
+            label=_("Pages of receipts"),
+            previous_label=_("Newer"),
+            next_label=_("Older"),
+        ),
+        receipt_url=reverse("receipts:board", args=[pod.slug]),
+        totals=totals,
+        total=money(totals.total),
+        per_week=[(week, money(amount)) for week, amount in totals.per_week],
+        per_recipient=[(name, money(amount)) for name, amount in totals.per_recipient],
     )
-    return render(request, "receipts/board.html", context)
+    return {
+        name: render_to_string(f"receipts/board.html#{name}", context, request)
+        for name in ("top", "grid", "list")
+    }
+
+
+def _nav(query, page, parameter, **labels):
+    """The links to a page's neighbours, keeping every other parameter of the query (the
+    filters, the other list's page); None when there is one page."""
+    if not page.has_other_pages():
+        return None
+
+    def url(number):
+        linked = query.copy()
+        linked[parameter] = number
+        return f"?{linked.urlencode()}"
+
+    return {
+        **labels,
+        "number": page.number,
+        "pages": page.paginator.num_pages,
+        "previous_url": url(page.previous_page_number()) if page.has_previous() else "",
+        "next_url": url(page.next_page_number()) if page.has_next() else "",
+    }
+
+
+# What a row of the board's list shows; names come from the pod's members and the
+# cycle's recipients, read once for the filters.
+LIST_FIELDS = (
+    "pk",
+    "posted_at",
+    "week",
+    "recipient_id",
+    "payer_id",
+    "posted_by_id",
+    "voided_by_id",
+    "amount",
+    "method",
+    "sent_on",
+    "reference",
+    "screenshot",
+    "confirmed_at",
+    "voided_at",
+    "void_reason",
+)
+
+
+def _describe(receipts, pod, money):
+    """Each row's words, written once here rather than by a tag per cell: the amount,
+    dates in the pod's time zone, the method, who posted it, its status."""
+    zone = zoneinfo.ZoneInfo(pod.time_zone)
+    methods = dict(PaymentMethod.choices)
+    void = pgettext("receipt state", "voided")
+    confirmed = _("arrival confirmed")
+    posted = pgettext("receipt state", "posted")
+    for receipt in receipts:
+        receipt.amount_text = money(receipt.amount)
+        receipt.posted_text = date_format(
+            timezone.localtime(receipt.posted_at, zone), "SHORT_DATETIME_FORMAT"
+        )
+        receipt.method_text = methods.get(receipt.method, receipt.method)
+        receipt.sent_text = date_format(receipt.sent_on, "SHORT_DATE_FORMAT")
+        receipt.status_text = (
+            void if receipt.is_void else confirmed if receipt.confirmed_at else posted
+        )
 
 
 @login_required
@@ -341,7 +498,9 @@ def export(request, slug):
 def _board_state(request, pod):
     """The cycle the board shows, its enrollments, the filter form, and the receipts
     the filters select; None when the pod has no cycle at all."""
-    cycles = list(pod.cycles.order_by("-number"))
+    # Read once: the filter lists them, and the calendar picks the current one from them.
+    prefetch_related_objects([pod], "cycles")
+    cycles = sorted(pod.cycles.all(), key=lambda c: -c.number)
     if not cycles:
         return None
     by_number = {c.number: c for c in cycles}
@@ -358,6 +517,12 @@ def _board_state(request, pod):
     members = Membership.objects.filter(pod=pod).select_related("user")
     names = member_names(members)
     payers = sorted(names.items(), key=lambda p: p[1].casefold())
+    listed = len(payers) <= PAYER_CHOICES
+    if not listed:
+        # Hundreds of names would make the page grow with the pod: the list's payer names
+        # link to their filter instead, and only the chosen payer is kept here.
+        wanted = request.GET.get("payer", "")
+        payers = [p for p in payers if str(p[0]) == wanted]
     recipient_names = distinct_names(
         [(e.recipient_id, e.recipient.display_name) for e in enrollments]
     )
@@ -370,6 +535,10 @@ def _board_state(request, pod):
         recipients=list(recipient_names.items()),
         payers=payers,
     )
+    if not listed:
+        form.fields["payer"].help_text = _(
+            "To see one person's receipts, choose their name in the list below."
+        )
     receipts = services.filtered_receipts(
         cycle=cycle,
         week=form.value("week"),
@@ -381,14 +550,18 @@ def _board_state(request, pod):
 
 def _name_people(receipts, names=None):
     """Members see each other by display name, never by email address; `names` (member
-    and recipient names told apart, see pods.views.distinct_names) where two share one."""
+    and recipient names told apart, see pods.views.distinct_names) where two share one.
+    Looked up by id first, so that a list whose people are all in `names` loads none."""
     members, recipients = names or ({}, {})
 
-    def name(user):
-        return members.get(user.pk) or public_name(user)
+    def name(receipt, field):
+        user_id = getattr(receipt, f"{field}_id")
+        if user_id is None:
+            return ""
+        return members.get(user_id) or public_name(getattr(receipt, field))
 
     for receipt in receipts:
-        receipt.payer_name = name(receipt.payer)
-        receipt.poster_name = name(receipt.posted_by)
-        receipt.voider_name = name(receipt.voided_by) if receipt.voided_by else ""
+        receipt.payer_name = name(receipt, "payer")
+        receipt.poster_name = name(receipt, "posted_by")
+        receipt.voider_name = name(receipt, "voided_by")
         receipt.recipient_name = recipients.get(receipt.recipient_id) or str(receipt.recipient)

@@ -281,7 +281,11 @@ def test_a_name_renders_inside_bdi(client, pod, typed, organizer):
     client.force_login(organizer)
     board = client.get(reverse("receipts:board", args=[pod.slug])).text
     assert f"<td><bdi>{typed.texts['recipient']}</bdi></td>" in board
-    assert f"<td><bdi>{typed.texts['donor']}</bdi>" in board
+    # The payer's name links to their receipts (the payer filter), and stays isolated.
+    assert (
+        f'<td><a href="?payer={typed.receipt.payer_id}"><bdi>{typed.texts["donor"]}</bdi></a>'
+        in board
+    )
     assert f"<bdi>{typed.texts['reference']}</bdi>" in board
     detail = client.get(reverse("receipts:receipt_detail", args=[pod.slug, typed.receipt.pk]))
     assert f"to <bdi>{typed.texts['recipient']}</bdi>" in detail.text

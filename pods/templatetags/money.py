@@ -8,6 +8,7 @@ so that it holds in attributes, <option>s and text emails as in HTML), with a
 left-to-right mark closing "US$": without them the "$" lands before the "US" ("$US
 100.00"), and a Latin word after the amount ("· Venmo") runs into it."""
 
+import functools
 from decimal import Decimal, InvalidOperation
 
 from babel.numbers import format_currency
@@ -32,7 +33,16 @@ def format_money(value, currency="USD"):
         return ""
     if not amount.is_finite():
         return ""
-    written = format_currency(amount, (currency or "USD").upper(), locale=reader_locale())
+    return _formatted(amount, (currency or "USD").upper(), translation.get_language())
+
+
+@functools.lru_cache(maxsize=4096)
+def _formatted(amount, currency, language):
+    # A page shows the same few amounts many times (175.00 in every cell of a grid), and
+    # Babel takes a fraction of a millisecond for each: each is written once per language
+    # (`language` is the active one, which the locale and the direction below follow).
+    # Equal amounts (175 and 175.00) are written alike: the currency fixes the decimals.
+    written = format_currency(amount, currency, locale=reader_locale())
     if translation.get_language_bidi():
         return f"{RLI}{written}{LRM}{PDI}"
     return written

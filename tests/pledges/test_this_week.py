@@ -272,7 +272,9 @@ def test_query_count_is_the_same_for_10_and_200_donors(
     # For organizers, 2 more than before the calendar redesign: the week's coverage (its
     # pledges, its recipients), the same figures as the dashboard's; and 1 for the names
     # of the cycle's recipients, told apart where two share one, as on the board.
-    queries = 14 if who == "organizer" else 9
+    # For donors, 1 more since issue 14: the plan's lines are read without their people
+    # (hundreds of them), and the donor's own recipients in a query of their own.
+    queries = 14 if who == "organizer" else 10
     with django_assert_num_queries(queries) as small:
         assert client.get(url(pod)).status_code == 200
     add_donors(pod, cycle, 190, start=10)
