@@ -6,10 +6,12 @@ page, choice, filter, search and autocomplete to those pods. Site admins (staff)
 Django's usual behaviour and see every pod.
 """
 
+import functools
 import zoneinfo
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, ValidationError
 from django.db import IntegrityError, models
@@ -85,6 +87,25 @@ class MutualAidAdminSite(admin.AdminSite):
             return False
         return is_site_admin(user) or bool(organized_pod_ids(request))
 
+    def admin_view(self, view, cacheable=False):
+        """Every model page, with the ids an action is asked to act on checked first:
+        Django's response_action filters by whatever was posted, and an id that is not
+        one (a forged or damaged form) made a 500. Those are dropped, so that an action
+        with none left says, as Django does, that no item was selected."""
+        inner = super().admin_view(view, cacheable)
+        # ModelAdmin.get_urls passes its own bound views (changelist_view and the rest).
+        model_admin = getattr(view, "__self__", None)
+        if not isinstance(model_admin, admin.ModelAdmin):
+            return inner
+
+        @functools.wraps(inner)
+        def checked(request, *args, **kwargs):
+            if request.method == "POST" and ACTION_CHECKBOX_NAME in request.POST:
+                request.POST = _with_valid_ids(request.POST, model_admin.model)
+            return inner(request, *args, **kwargs)
+
+        return checked
+
     def password_change(self, request, extra_context=None):
         # People who sign in by an emailed code have no password to change: no screen
         # asking for their "old password" (the header's link is hidden for them too).
@@ -99,6 +120,26 @@ class MutualAidAdminSite(admin.AdminSite):
         if not request.user.has_usable_password():
             return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
         return super().password_change_done(request, extra_context)
+
+
+# The largest id a database column holds (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+
+
+def _with_valid_ids(post, model):
+    field = model._meta.pk
+    kept = []
+    for value in post.getlist(ACTION_CHECKBOX_NAME):
+        try:
+            pk = field.to_python(value)
+        except ValidationError:
+            continue
+        if isinstance(pk, int) and not 0 < pk <= MAX_ID:
+            continue
+        kept.append(value)
+    post = post.copy()
+    post.setlist(ACTION_CHECKBOX_NAME, kept)
+    return post
 
 
 class SamePodForm(forms.ModelForm):

@@ -24,10 +24,11 @@ from django_tasks_db.backend import DatabaseBackend
 logger = logging.getLogger(__name__)
 
 
-def render_email(name, *, to, context, language=None, headers=None) -> EmailMultiAlternatives:
+def render_email(name, *, to, context, language, headers=None) -> EmailMultiAlternatives:
     """One message to one address, in its reader's `language`: the person's own setting
     (User.language), never the language of the page that caused it (the reader of a page
-    may not be the reader of the mail). The site's language when they have none.
+    may not be the reader of the mail). The site's language when they have none ("").
+    Required, so that no message goes out in the site's language by forgetting it.
     `headers`: extra ones (List-Unsubscribe)."""
     with translation.override(language or settings.LANGUAGE_CODE):
         subject = render_to_string(f"emails/{name}_subject.txt", context)
@@ -76,7 +77,7 @@ def enqueue(messages) -> None:
     _enqueue([message_data(message) for message in messages])
 
 
-def send_templated(name, *, to, context, language=None) -> None:
+def send_templated(name, *, to, context, language) -> None:
     send_on_commit([render_email(name, to=to, context=context, language=language)])
 
 

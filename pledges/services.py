@@ -35,6 +35,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -43,6 +44,7 @@ from pledges import tasks
 from pledges.models import Assignment, PlanView, Pledge
 from pledges.planning import plan_week
 from pods.models import Cycle, Membership
+from pods.templatetags.money import format_money
 from receipts.models import Receipt
 from recipients.models import Enrollment, Recipient
 
@@ -390,7 +392,7 @@ def set_week_plan(
         if any(total > cycle.weekly_amount for total in totals.values()):
             raise ValidationError(
                 _("Nobody can be planned more than %(amount)s a week.")
-                % {"amount": cycle.weekly_amount}
+                % {"amount": format_money(cycle.weekly_amount, cycle.pod.currency)}
             )
         # The whole week as it was, for the payers' notices (compared with the whole week
         # after); only the lines being replaced go.
@@ -459,6 +461,7 @@ def notify_line_changes(*, cycle: Cycle, week: int, before) -> None:
                 ],
                 "this_week_url": url,
             },
+            language=payer.language,
         )
 
 
@@ -712,7 +715,11 @@ def start_next_cycle(
                         "Cycle %(number)s runs until %(end)s: the next one can start on "
                         "%(earliest)s or later."
                     )
-                    % {"number": cycle.number, "end": cycle.ends_on, "earliest": earliest}
+                    % {
+                        "number": cycle.number,
+                        "end": date_format(cycle.ends_on),
+                        "earliest": date_format(earliest),
+                    }
                 }
             )
         staying = list(
@@ -835,8 +842,8 @@ def change_planned_cycle(
                     )
                     % {
                         "number": previous.number,
-                        "end": previous.ends_on,
-                        "earliest": previous.ends_on + datetime.timedelta(days=1),
+                        "end": date_format(previous.ends_on),
+                        "earliest": date_format(previous.ends_on + datetime.timedelta(days=1)),
                     }
                 }
             )

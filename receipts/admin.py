@@ -1,7 +1,6 @@
 import csv
 import zoneinfo
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation, RelatedOnlyFieldListFilter
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -13,6 +12,7 @@ from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from mutualaid.admin import PodScopedAdmin, is_site_admin
+from receipts.forms import VoidForm
 from receipts.models import Receipt
 
 CSV_COLUMNS = [
@@ -93,15 +93,6 @@ class VoidedListFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.live()
         return queryset
-
-
-class VoidForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Why is it voided?"),
-        max_length=Receipt._meta.get_field("void_reason").max_length,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Every member of the pod sees the receipt struck through with this reason."),
-    )
 
 
 @admin.register(Receipt)

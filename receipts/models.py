@@ -13,7 +13,7 @@ from django.utils.translation import pgettext_lazy
 
 from mutualaid.dates import range_constraint
 from mutualaid.money import MONEY
-from mutualaid.text import TypedCharField
+from mutualaid.text import TypedCharField, clean_typed_text
 from pods.models import Cycle, Pod
 from receipts.images import CleanImage
 from recipients.models import PaymentMethod, Recipient
@@ -166,7 +166,8 @@ class Receipt(models.Model):
     def void(self, *, by, reason):
         """Void the receipt, keeping it and the reason. Returns False if it was already
         void: a second void must not overwrite who voided it and why."""
-        reason = reason.strip()
+        # As it is kept (TypedTextField): a reason of nothing but bidi controls is none.
+        reason = clean_typed_text(reason)
         if not reason:
             raise ValidationError({"void_reason": _("Say why the receipt is voided.")})
         now = timezone.now()
@@ -203,6 +204,7 @@ class Receipt(models.Model):
                 "reason": self.void_reason,
                 "receipt_url": url,
             },
+            language=payer.language,
         )
 
 

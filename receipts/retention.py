@@ -20,6 +20,7 @@ late, with a reference) is erased on the next run.
 
 import datetime
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -37,6 +38,9 @@ from pods.models import Membership
 from receipts.models import Receipt
 from recipients import services
 from recipients.models import Enrollment, Recipient, Referral, ReferralMove
+
+# Rows written per statement when the admin's history is rewritten.
+BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -314,10 +318,22 @@ def _names_in_history(rows) -> dict[tuple[int, str], tuple[str, str]]:
 
 
 def _rewrite_history(old, new) -> None:
-    for (content_type, object_id), (shown, _untranslated) in new.items():
-        LogEntry.objects.filter(content_type_id=content_type, object_id=object_id).update(
-            object_repr=shown[:200]
-        )
+    # Read and written in bulk, not a query per entry: a recipient's receipts may each
+    # have their own entries.
+    by_type = defaultdict(set)
+    for content_type, object_id in new:
+        by_type[content_type].add(object_id)
+    named_rows = Q()
+    for content_type, object_ids in by_type.items():
+        named_rows |= Q(content_type_id=content_type, object_id__in=object_ids)
+    entries = (
+        list(LogEntry.objects.filter(named_rows).only("pk", "content_type_id", "object_id"))
+        if by_type
+        else []
+    )
+    for entry in entries:
+        entry.object_repr = new[(entry.content_type_id, entry.object_id)][0][:200]
+    LogEntry.objects.bulk_update(entries, ["object_repr"], batch_size=BATCH)
     # Inline changes name the rows in their parent's entry (a cycle's).
     replace = {name: new[key][1] for key, names in old.items() for name in names if key in new}
     named = Q()
@@ -325,6 +341,7 @@ def _rewrite_history(old, new) -> None:
         named |= Q(change_message__contains=json.dumps(name)[1:-1])
     if not replace:
         return
+    rewritten_entries = []
     for entry in LogEntry.objects.filter(named).only("pk", "change_message"):
         try:
             message = json.loads(entry.change_message)
@@ -332,7 +349,9 @@ def _rewrite_history(old, new) -> None:
             continue
         rewritten = _replace_objects(message, replace)
         if rewritten != message:
-            LogEntry.objects.filter(pk=entry.pk).update(change_message=json.dumps(rewritten))
+            entry.change_message = json.dumps(rewritten)
+            rewritten_entries.append(entry)
+    LogEntry.objects.bulk_update(rewritten_entries, ["change_message"], batch_size=BATCH)
 
 
 def _replace_objects(message, replace):

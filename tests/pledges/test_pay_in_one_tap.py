@@ -347,6 +347,38 @@ def test_the_payer_is_emailed_when_someone_else_voids_their_receipt(
     assert "voided" in mail.outbox[0].subject
 
 
+def test_the_void_notice_and_the_line_notice_are_in_the_payers_language(
+    client, pod, cycle, recipient, organizer, payer_of_rosa, django_capture_on_commit_callbacks
+):
+    payer_of_rosa.language = "es"
+    payer_of_rosa.save(update_fields=["language"])
+    receipt = Receipt.objects.create(
+        pod=pod,
+        cycle=cycle,
+        week=WEEK,
+        recipient=recipient,
+        payer=payer_of_rosa,
+        amount=Decimal("175.00"),
+        method="cashapp",
+        sent_on=pod.today(),
+        posted_by=payer_of_rosa,
+    )
+    client.force_login(payer_of_rosa)
+    client.get(reverse("pods:this_week", args=[pod.slug]))
+    with django_capture_on_commit_callbacks(execute=True):
+        receipt.void(by=organizer, reason="Posted twice")
+        services.set_week_plan(
+            cycle=cycle,
+            week=WEEK,
+            lines=[(payer_of_rosa.pk, recipient.pk, Decimal("100.00"))],
+            correcting_started=True,
+        )
+    assert [m.subject for m in mail.outbox] == [
+        f"{pod.name}: se anuló tu comprobante de la semana {WEEK}",
+        f"{pod.name}: cambiaron tus transferencias de la semana {WEEK}",
+    ]
+
+
 def test_voiding_ones_own_receipt_sends_nothing(
     pod, cycle, recipient, payer_of_rosa, django_capture_on_commit_callbacks
 ):

@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection
+from django.utils import translation
+from django.utils.formats import date_format
 
 from pledges import services
 from pledges.models import Pledge
@@ -259,7 +261,9 @@ def test_a_start_before_the_running_cycle_ends_is_refused(cycle, starts):
     with pytest.raises(ValidationError) as caught:
         start_next_cycle(cycle=cycle, starts_on=starts(cycle))
 
-    end, earliest = cycle.ends_on, cycle.ends_on + datetime.timedelta(days=1)
+    # Dates as the reader writes them ("Feb. 10, 2027"), not as the database keeps them.
+    end = date_format(cycle.ends_on)
+    earliest = date_format(cycle.ends_on + datetime.timedelta(days=1))
     assert caught.value.message_dict == {
         "starts_on": [f"Cycle 1 runs until {end}: the next one can start on {earliest} or later."]
     }
@@ -345,3 +349,12 @@ def test_two_organizers_rolling_over_at_once_make_one_new_cycle(cycle, recipient
     ]
     assert Enrollment.objects.filter(cycle__number=2).count() == 1
     assert Pledge.objects.filter(cycle__number=2).count() == 1
+
+
+def test_the_refusal_writes_its_dates_as_the_reader_does(cycle):
+    with translation.override("es"), pytest.raises(ValidationError) as caught:
+        start_next_cycle(cycle=cycle, starts_on=cycle.ends_on)
+    (message,) = caught.value.message_dict["starts_on"]
+    with translation.override("es"):
+        assert date_format(cycle.ends_on) in message
+    assert cycle.ends_on.isoformat() not in message

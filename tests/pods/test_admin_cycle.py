@@ -536,9 +536,10 @@ def test_a_start_before_the_running_cycle_ends_is_refused(
         slots=3,
     )
     assert response.status_code == 200
-    earliest = cycle.ends_on + datetime.timedelta(days=1)
+    end = date_format(cycle.ends_on)
+    earliest = date_format(cycle.ends_on + datetime.timedelta(days=1))
     assert response.context["form"].errors["starts_on"] == [
-        f"Cycle 1 runs until {cycle.ends_on}: the next one can start on {earliest} or later."
+        f"Cycle 1 runs until {end}: the next one can start on {earliest} or later."
     ]
     assert "Nothing was changed." in response.text
     assert Cycle.objects.count() == 1
