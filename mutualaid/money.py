@@ -20,10 +20,10 @@ How a typed amount is read (MoneyField), in every language:
 import functools
 import re
 import unicodedata
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from babel import Locale, UnknownLocaleError
-from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
+from babel.numbers import format_currency, format_decimal, get_decimal_symbol, get_group_symbol
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -198,23 +198,42 @@ def grouped(amount):
     return format_decimal(amount, format="#,##0.00", locale=reader_locale())
 
 
-def money_formatter(currency):
-    """A function writing amounts of `currency` for the reader (the active language), as
-    the `money` template filter does, for a page that shows many: each distinct amount is
-    formatted by Babel once, and a grid of a hundred cells of 175.00 costs one call."""
-    from babel.numbers import format_currency
+# In a right-to-left language an amount is also isolated (RLI … PDI, plain characters,
+# so that it holds in attributes, <option>s and text emails as in HTML), with a
+# left-to-right mark closing "US$": without them the "$" lands before the "US" ("$US
+# 100.00"), and a Latin word after the amount ("· Venmo") runs into it.
+RLI, PDI, LRM = "\u2067", "\u2069", "\u200e"
 
-    locale = reader_locale()
-    code = (currency or "USD").upper()
 
-    @functools.cache
-    def write(amount):
-        return format_currency(amount, code, locale=locale)
-
-    def formatted(value):
-        if value is None or value == "":
-            return ""
+def format_money(value, currency="USD"):
+    """`value` (a Decimal or int, never a float) in the active language's money format
+    (CLDR's, by Babel), with the currency's own number of decimal places (two for the
+    dollar); "" for nothing or what is not a finite number. The one way the app writes
+    money: the `money` template filter, the pages that write many amounts in Python,
+    the emails and the messages all call it."""
+    if value is None or value == "":
+        return ""
+    try:
         amount = Decimal(value)
-        return write(amount) if amount.is_finite() else ""
+    except (InvalidOperation, TypeError, ValueError):
+        return ""
+    if not amount.is_finite():
+        return ""
+    return _formatted(amount, (currency or "USD").upper(), translation.get_language())
 
-    return formatted
+
+@functools.lru_cache(maxsize=4096)
+def _formatted(amount, currency, language):
+    # A page shows the same few amounts many times (175.00 in every cell of a grid), and
+    # Babel takes a fraction of a millisecond for each: each is written once per language
+    # (`language` is the active one, which the locale and the direction below follow).
+    # Equal amounts (175 and 175.00) are written alike: the currency fixes the decimals.
+    written = format_currency(amount, currency, locale=reader_locale())
+    if translation.get_language_bidi():
+        return f"{RLI}{written}{LRM}{PDI}"
+    return written
+
+
+def money_formatter(currency):
+    """format_money for one currency, for a page that writes many amounts of it."""
+    return functools.partial(format_money, currency=currency)

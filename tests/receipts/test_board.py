@@ -7,8 +7,9 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from mutualaid.money import format_money
 from pods.models import Cycle, Membership
 from receipts.models import Receipt
 from receipts.services import CellState
@@ -83,6 +84,20 @@ def test_former_member_gets_404(client, donor, pod, cycle):
     Membership.objects.filter(pod=pod, user=donor).update(active=False)
     client.force_login(donor)
     assert client.get(url(pod)).status_code == 404
+
+
+@pytest.mark.parametrize("language", ["en", "es", "ar"])
+def test_the_board_writes_money_as_every_other_page(
+    member_client, pod, cycle, enrollment, add_receipt, language
+):
+    # The grid, the list and the totals all write through format_money: in Arabic
+    # isolated, so that "US$" never reads "$US" beside a name.
+    add_receipt(amount=Decimal("175.00"))
+    response = member_client.get(url(pod), HTTP_ACCEPT_LANGUAGE=language)
+    with translation.override(language):
+        written = format_money(Decimal("175.00"), pod.currency)
+    assert response.text.count(written) >= 3  # a cell, the list, the totals
+    assert "$US" not in response.text
 
 
 @pytest.mark.parametrize("who", ["donor", "organizer"])
