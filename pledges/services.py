@@ -920,8 +920,12 @@ def end_cycle_early(*, cycle: Cycle) -> EarlyEnd:
     into the next cycle when an organizer plans it (start_next_cycle), so nobody is
     dropped from the pod and no donor has to pledge again. One that was to begin after the
     new last week covers no week of this cycle: an enrollment is completed (an active one
-    must hold a week) and carries over all the same; such a pledge is cancelled, since
-    the donor's record that covers the last week carries over.
+    must hold a week) and carries over all the same; such a pledge is cancelled, and what
+    carries over is the donor's active record that covers the new last week, if any. (So a
+    pledge first made, changed, paused or cancelled from a dropped week does not decide
+    the carry-over: nothing in a record says which week a change was meant from once
+    those weeks are gone. The rollover email lets each donor correct it before the next
+    cycle starts.)
 
     A fixed number of queries, whatever the pod's size: each kind of row is updated in
     one statement (which also locks the rows it changes)."""
