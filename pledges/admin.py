@@ -388,7 +388,7 @@ class CycleAdmin(PodScopedAdmin):
             form = NextCycleForm(
                 initial={
                     "starts_on": earliest,
-                    "weeks": cycle.weeks,
+                    "weeks": cycle.weeks_for_next(),
                     "weekly_amount": cycle.weekly_amount,
                     "slots": cycle.slots,
                 }

@@ -65,7 +65,7 @@ def _page(request, pod, *, next_form=None, change_form=None, first_form=None, st
             prefix="next",
             initial={
                 "starts_on": earliest,
-                "weeks": current.weeks,
+                "weeks": current.weeks_for_next(),
                 "weekly_amount": current.weekly_amount,
                 "slots": current.slots,
             },

@@ -32,7 +32,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Sum
+from django.db.models import Case, F, Max, Q, Sum, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -285,7 +285,13 @@ def replan(*, cycle: Cycle, from_week: int) -> None:
     first_open = cycle.first_open_week()
     if first_open is None:
         return
-    from_week = max(from_week, first_open)
+    _rebuild(cycle=cycle, from_week=max(from_week, first_open))
+
+
+def _rebuild(*, cycle: Cycle, from_week: int) -> None:
+    """Rebuild the stored plans from `from_week` on, whatever the calendar says of them:
+    `replan` after checking which weeks are frozen, or a workflow that checked the freeze
+    itself (change_planned_cycle, against the cycle as it was before its change)."""
     with transaction.atomic():
         cycle = _lock_cycle(cycle)
         stale = cycle.assignments.filter(week__gte=from_week)
@@ -683,13 +689,15 @@ def start_next_cycle(
     weekly_amount: Decimal | None = None,
     slots: int | None = None,
 ) -> Cycle:
-    """Plan cycle n+1 after `cycle` (n): the same amount, weeks and slots unless changed,
-    starting the day after n ends or later. Cycle n is not touched: it keeps running to
-    its last week, and n+1 becomes the current cycle on its first day.
+    """Plan cycle n+1 after `cycle` (n): the same amount, weeks and slots unless changed
+    (after an early end, the pod's default weeks: see Cycle.weeks_for_next), starting the
+    day after n ends or later. Cycle n is not touched: it keeps running to its last week,
+    and n+1 becomes the current cycle on its first day.
 
     The enrollments and pledges running at the end of n carry over into n+1 from its
     week 1 (changes made to them later in n go on into n+1 too), and those donors are
-    emailed when their pledge carries on."""
+    emailed when their pledge carries on. An early end is a real end of n, so the same
+    holds after one (see end_cycle_early)."""
     with transaction.atomic():
         # Lock the cycle so that two organizers pressing the button at once cannot both
         # plan a cycle n+1 (the second finds it and stops).
@@ -704,7 +712,7 @@ def start_next_cycle(
             number=cycle.number + 1,
             starts_on=starts_on or earliest,
             # `is None`, not `or`: a 0 given by mistake must be refused, not replaced.
-            weeks=cycle.weeks if weeks is None else weeks,
+            weeks=cycle.weeks_for_next() if weeks is None else weeks,
             weekly_amount=cycle.weekly_amount if weekly_amount is None else weekly_amount,
             slots=cycle.slots if slots is None else slots,
         )
@@ -722,12 +730,15 @@ def start_next_cycle(
                     }
                 }
             )
+        running = Q(status=Enrollment.Status.ACTIVE, last_week=cycle.weeks) & Q(
+            last_week__gte=F("first_week")
+        )
+        if cycle.ended_early_at is not None:
+            # Enrolled for a week the early end dropped, before their support began: they
+            # were running into the end too (only end_cycle_early completes an enrollment).
+            running |= Q(status=Enrollment.Status.COMPLETED)
         staying = list(
-            cycle.enrollments.active()
-            .filter(last_week=cycle.weeks)
-            .filter(last_week__gte=F("first_week"))
-            .select_related("recipient")
-            .in_slot_order()
+            cycle.enrollments.filter(running).select_related("recipient").in_slot_order()
         )
         if len(staying) > new.slots:
             raise ValidationError(
@@ -856,14 +867,18 @@ def change_planned_cycle(
                 cycle.save(update_fields=["starts_on", "weekly_amount", "slots"])
         except IntegrityError as error:
             raise ValidationError(_("The cycle would overlap another cycle of the pod.")) from error
-        replan(cycle=cycle, from_week=1)
+        # Nothing had started before this change (checked above), so every stored week is
+        # rebuilt, even one the new start date makes begin today: `replan` would ask the
+        # changed calendar and keep week 1's plan for the old amount.
+        _rebuild(cycle=cycle, from_week=1)
     return cycle
 
 
 @dataclass(frozen=True)
 class EarlyEnd:
-    """What ending a cycle early ends: the weeks after `last_week`, and the enrollments
-    and pledges that ran into them."""
+    """What ending a cycle early ends: the weeks after `last_week`. `enrollments` and
+    `pledges` count the recipients and donors who ran into those weeks: they now run to
+    `last_week`, and carry over into the next cycle as at any cycle's end."""
 
     cycle: Cycle
     last_week: int
@@ -880,7 +895,8 @@ def early_end_preview(cycle: Cycle) -> EarlyEnd | None:
     started = cycle.due_week()
     if started == 0 or cycle.first_open_week() is None:
         return None
-    with_receipts = cycle.receipts.aggregate(week=Max("week"))["week"] or 0
+    # Live receipts only: a voided one was never money sent for its week.
+    with_receipts = cycle.receipts.live().aggregate(week=Max("week"))["week"] or 0
     last_week = max(started, with_receipts)
     if last_week >= cycle.weeks:
         return None
@@ -889,8 +905,11 @@ def early_end_preview(cycle: Cycle) -> EarlyEnd | None:
         last_week=last_week,
         weeks_dropped=cycle.weeks - last_week,
         enrollments=cycle.enrollments.holding_from(last_week + 1).count(),
-        pledges=cycle.pledges.exclude(status=Pledge.Status.CANCELLED)
+        # The pledges that carry over: active ones, of members still in the pod (as in
+        # start_next_cycle), that ran past the new last week.
+        pledges=cycle.pledges.active()
         .filter(last_week__gt=last_week)
+        .filter(donor__memberships__pod_id=cycle.pod_id, donor__memberships__active=True)
         .values("donor")
         .distinct()
         .count(),
@@ -899,9 +918,24 @@ def early_end_preview(cycle: Cycle) -> EarlyEnd | None:
 
 def end_cycle_early(*, cycle: Cycle) -> EarlyEnd:
     """End `cycle` after its last started week (see `early_end_preview`): the weeks after
-    it are dropped, with their plans; enrollments and pledges end with it. The weeks
-    that have started, their plans and every receipt stay as they are. (A cycle that
-    has not started is not ended but changed or deleted in the admin.)"""
+    it are dropped, with their plans. The weeks that have started, their plans and every
+    receipt stay as they are. (A cycle that has not started is not ended but changed or
+    deleted in the admin.)
+
+    An early end is a real end, the same as reaching the last week: the enrollments and
+    pledges that ran into the dropped weeks now run to the new last week and carry over
+    into the next cycle when an organizer plans it (start_next_cycle), so nobody is
+    dropped from the pod and no donor has to pledge again. One that was to begin after the
+    new last week covers no week of this cycle: an enrollment is completed (an active one
+    must hold a week) and carries over all the same; such a pledge is cancelled, and what
+    carries over is the donor's active record that covers the new last week, if any. (So a
+    pledge first made, changed, paused or cancelled from a dropped week does not decide
+    the carry-over: nothing in a record says which week a change was meant from once
+    those weeks are gone. The rollover email lets each donor correct it before the next
+    cycle starts.)
+
+    A fixed number of queries, whatever the pod's size: each kind of row is updated in
+    one statement (which also locks the rows it changes)."""
     with transaction.atomic():
         cycle = _lock_cycle(cycle)
         preview = early_end_preview(cycle)
@@ -911,21 +945,21 @@ def end_cycle_early(*, cycle: Cycle) -> EarlyEnd:
             )
         last = preview.last_week
         now = timezone.now()
-        # Each enrollment and pledge keeps the weeks up to `last`; one that began after it
-        # covers no week at all.
-        for enrollment in cycle.enrollments.filter(last_week__gt=last).select_for_update():
-            enrollment.last_week = max(last, enrollment.first_week - 1)
-            if enrollment.status == Enrollment.Status.ACTIVE:
-                enrollment.status = Enrollment.Status.COMPLETED
-                enrollment.ended_at = now
-            enrollment.save(update_fields=["last_week", "status", "ended_at"])
-        for pledge in cycle.pledges.filter(last_week__gt=last).select_for_update():
-            if pledge.first_week > last:
-                pledge.status = Pledge.Status.CANCELLED
-                pledge.save(update_fields=["status"])
-            else:
-                pledge.last_week = last
-                pledge.save(update_fields=["last_week"])
+        cycle.enrollments.filter(last_week__gt=last, first_week__lte=last).update(last_week=last)
+        cycle.enrollments.filter(last_week__gt=last, first_week__gt=last).update(
+            last_week=F("first_week") - 1,
+            ended_at=Case(
+                When(status=Enrollment.Status.ACTIVE, then=Value(now)), default=F("ended_at")
+            ),
+            status=Case(
+                When(status=Enrollment.Status.ACTIVE, then=Value(Enrollment.Status.COMPLETED)),
+                default=F("status"),
+            ),
+        )
+        cycle.pledges.filter(last_week__gt=last, first_week__gt=last).update(
+            status=Pledge.Status.CANCELLED
+        )
+        cycle.pledges.filter(last_week__gt=last, first_week__lte=last).update(last_week=last)
         cycle.assignments.filter(week__gt=last).delete()
         cycle.weeks = last
         cycle.ended_early_at = now

@@ -588,6 +588,12 @@ class Cycle(models.Model):
     def preceding(self):
         return Cycle.objects.filter(pod_id=self.pod_id, number=self.number - 1).first()
 
+    def weeks_for_next(self):
+        """How many weeks the cycle after this one has unless changed: as many as this
+        one, or the pod's default once this one was ended early (its shortened count
+        was a one-off, not the pod's rhythm)."""
+        return self.pod.default_weeks if self.ended_early_at is not None else self.weeks
+
     def needed_per_week(self, enrolled):
         return self.weekly_amount * enrolled
 

@@ -183,8 +183,14 @@ def test_ending_early_says_what_it_ends_then_ends_it(
     html = response.content.decode()
     assert "Cycle 1 will end after week 6" in html
     assert "9 weeks that have not started are dropped" in html
-    assert "1 recipient stops being supported after week 6." in html
-    assert "1 donor's pledge ends after week 6." in html
+    assert (
+        "1 recipient is supported through week 6 and carries over into the next cycle, "
+        "as at the end of any cycle." in html
+    )
+    assert (
+        "1 donor's pledge runs through week 6 and carries over into the next cycle, "
+        "as at the end of any cycle." in html
+    )
     cycle.refresh_from_db()
     assert cycle.weeks == 15
     response = organizer_client.post(url(pod, "pods:cycle_end_early"), {"number": "1"})
@@ -242,3 +248,15 @@ def test_the_page_costs_the_same_queries_whatever_the_pod_size(
     add_donors(pod, cycle, 100)
     with django_assert_max_num_queries(14):
         assert organizer_client.get(url(pod)).status_code == 200
+
+
+def test_after_an_early_end_the_next_cycle_is_offered_the_pods_default_weeks(
+    organizer_client, pod, cycle, enrollment
+):
+    pod.default_weeks = 12
+    pod.save(update_fields=["default_weeks"])
+    organizer_client.post(url(pod, "pods:cycle_end_early"), {"number": "1"})
+    cycle.refresh_from_db()
+    assert cycle.weeks == 6
+    response = organizer_client.get(url(pod))
+    assert response.context["next_form"].initial["weeks"] == 12

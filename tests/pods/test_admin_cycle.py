@@ -697,9 +697,13 @@ def test_end_early_asks_first_and_names_what_it_ends(organizer_client, running_c
     text = " ".join(response.text.split())
     assert f"Cycle 1 will end after week 6, on {date_format(cycle.week_ends_on(6))}." in text
     assert "9 weeks that have not started are dropped, with their plans." in text
-    assert "2 recipients stop being supported after week 6." in text
-    assert "2 donors&#x27; pledges end after week 6." in text or (
-        "2 donors' pledges end after week 6." in text
+    assert (
+        "2 recipients are supported through week 6 and carry over into the next cycle, "
+        "as at the end of any cycle." in text
+    )
+    assert (
+        "2 donors' pledges run through week 6 and carry over into the next cycle, "
+        "as at the end of any cycle." in text
     )
     assert "End cycle 1 after week 6" in text
     # Asking changes nothing.
@@ -715,10 +719,8 @@ def test_end_early_counts_one_of_each_in_the_singular(organizer_client, cycle, e
     )
     text = " ".join(end_early(organizer_client, cycle).text.split())
     assert "1 week that has not started is dropped, with its plan." in text
-    assert "1 recipient stops being supported after week 14." in text
-    assert "1 donor&#x27;s pledge ends after week 14." in text or (
-        "1 donor's pledge ends after week 14." in text
-    )
+    assert "1 recipient is supported through week 14 and carries over" in text
+    assert "1 donor's pledge runs through week 14 and carries over" in text
 
 
 def test_confirming_ends_the_cycle_after_its_last_started_week(
@@ -738,10 +740,11 @@ def test_confirming_ends_the_cycle_after_its_last_started_week(
     assert (
         f"Cycle 1 now ends after week 6, on {date_format(cycle.week_ends_on(6))}." in response.text
     )
-    # Enrollments and pledges that ran on end with week 6; the ones that ended before stay.
+    # Enrollments and pledges that ran on now run to week 6, still active (to carry over
+    # into the next cycle); the ones that ended before stay.
     assert sorted(
         cycle.enrollments.values_list("recipient__display_name", "last_week", "status")
-    ) == [("Kai", 4, "left"), ("Rosa", 6, "completed"), ("Sam", 6, "completed")]
+    ) == [("Kai", 4, "left"), ("Rosa", 6, "active"), ("Sam", 6, "active")]
     assert sorted(cycle.pledges.values_list("donor__display_name", "last_week")) == [
         ("Dana", 6),
         ("Lee", 3),
@@ -922,3 +925,40 @@ def test_cycle_export_has_only_that_cycles_receipts(
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert len(rows) == 2
     assert rows[1][:6] == ["1", "2", cycle.starts_on.isoformat(), "Rosa", "Dana", "175.00"]
+
+
+def test_after_an_early_end_the_next_cycle_is_offered_the_pods_default_weeks(
+    organizer_client, running_cycle, pod
+):
+    pod.default_weeks = 12
+    pod.save(update_fields=["default_weeks"])
+    cycle = running_cycle
+    submit(organizer_client, end_early(organizer_client, cycle))
+    response = organizer_client.post(
+        changelist_url(), {"action": "start_next", "_selected_action": [cycle.pk], "index": 0}
+    )
+    assert response.context["form"].initial["weeks"] == 12
+
+
+def test_after_an_early_end_the_next_cycle_carries_everyone_running_over(
+    organizer_client, running_cycle, pod
+):
+    cycle = running_cycle
+    submit(organizer_client, end_early(organizer_client, cycle))
+    cycle.refresh_from_db()
+    start_next(
+        organizer_client,
+        cycle,
+        starts_on=(cycle.ends_on + datetime.timedelta(days=1)).isoformat(),
+        weeks=15,
+        weekly_amount="175.00",
+        slots=3,
+    )
+    new = pod.cycles.get(number=2)
+    # Rosa and Sam ran to the end, Kai had left; Dana and Olive pledged to the end, Lee
+    # had stopped: the confirmation page said as much.
+    assert sorted(new.enrollments.values_list("recipient__display_name", flat=True)) == [
+        "Rosa",
+        "Sam",
+    ]
+    assert sorted(new.pledges.values_list("donor__display_name", flat=True)) == ["Dana", "Olive"]
