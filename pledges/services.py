@@ -573,7 +573,7 @@ def owed_lines(*, cycle: Cycle, week: int, plan=None, sent=None) -> list[Owed]:
     a recipient's lines never ask more than they still need.
 
     This is the one computation of "owed": "This week", the reminders and the organizers'
-    view all call it. What it leaves unasked of anyone is week_needs'."""
+    view all call it. What the lines leave asked of nobody is week_needs' figure."""
     plan = week_plan(cycle=cycle, week=week) if plan is None else plan
     sent = sent_in_week(cycle, week) if sent is None else sent
     payer_left = defaultdict(Decimal)
