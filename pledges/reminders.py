@@ -2,7 +2,8 @@
 
 Once a week's payday has passed on the pod's clock, each payer whose transfer for that
 week has no receipt (or receipts for less than the plan asks) gets one reminder for the
-week, and each organizer gets one list of the missing transfers a day.
+week, and each organizer gets one list of the missing transfers a day, with the money the
+plan funded that no line asks of anyone any more (nobody can be reminded of it).
 
 Nothing is sent twice: every message is first logged as a `pods.Notification`, whose
 unique (person, kind, key) lets only one run claim it, and the mail goes out once that
@@ -19,7 +20,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from mutualaid.mail import render_email, send_on_commit
-from pledges.services import owed_lines
+from pledges.services import owed_lines, sent_in_week, week_needs, week_plan
 from pods.models import Cycle, Membership, Notification
 
 
@@ -37,6 +38,15 @@ class MissingTransfer:
         return self.assigned - self.received
 
 
+@dataclass(frozen=True)
+class UnaskedNeed:
+    """Money the week's plan funded for a recipient that no line asks of anyone any more
+    (services.Need.unasked): nobody can be reminded of it, so organizers are told."""
+
+    recipient: object
+    amount: Decimal
+
+
 @dataclass
 class Outcome:
     """What one run did (or, dry, would do) for one pod."""
@@ -45,6 +55,7 @@ class Outcome:
     week: int | None = None
     payday: datetime.date | None = None
     missing: list[MissingTransfer] = field(default_factory=list)
+    unasked: list[UnaskedNeed] = field(default_factory=list)
     reminded: list = field(default_factory=list)
     told: list = field(default_factory=list)
     already_sent: int = 0
@@ -56,16 +67,38 @@ def missing_transfers(cycle: Cycle, week: int) -> list[MissingTransfer]:
     """The week's planned transfers that are still owed, in part or in whole: the lines of
     "this week" (the same function) with something left to send. A voided receipt counts
     for nothing."""
-    return [
+    return week_gaps(cycle, week)[0]
+
+
+def week_gaps(cycle: Cycle, week: int) -> tuple[list[MissingTransfer], list[UnaskedNeed]]:
+    """The week's missing transfers, and the needs of its recipients that the plan funded
+    but no line asks of anyone any more (a payer paid someone else, say), in slot order."""
+    plan = week_plan(cycle=cycle, week=week)
+    sent = sent_in_week(cycle, week)
+    owed = owed_lines(cycle=cycle, week=week, plan=plan, sent=sent)
+    missing = [
         MissingTransfer(
             payer=line.payer,
             recipient=line.recipient,
             assigned=line.planned,
             received=line.planned - line.owed,
         )
-        for line in owed_lines(cycle=cycle, week=week)
+        for line in owed
         if line.owed > 0
     ]
+    enrolled = {
+        enrollment.recipient_id: enrollment.recipient
+        for enrollment in cycle.enrollments.in_week(week)
+        .in_slot_order()
+        .select_related("recipient")
+    }
+    needs = week_needs(cycle=cycle, recipient_ids=list(enrolled), owed=owed, sent=sent)
+    unasked = [
+        UnaskedNeed(recipient=enrolled[pk], amount=need.unasked)
+        for pk, need in needs.items()
+        if need.unasked > 0
+    ]
+    return missing, unasked
 
 
 def payer_key(cycle: Cycle, week: int) -> str:
@@ -87,8 +120,8 @@ def send_reminders(*, cycle: Cycle, today: datetime.date, dry_run: bool = False)
         return outcome
     outcome.week = week
     outcome.payday = cycle.payday(week)
-    outcome.missing = missing_transfers(cycle, week)
-    if not outcome.missing:
+    outcome.missing, outcome.unasked = week_gaps(cycle, week)
+    if not outcome.missing and not outcome.unasked:
         return outcome
 
     memberships = list(Membership.objects.active().filter(pod=pod).select_related("user"))
@@ -101,13 +134,13 @@ def send_reminders(*, cycle: Cycle, today: datetime.date, dry_run: bool = False)
             "user_id", "kind", "key"
         )
     )
-    this_week_url = settings.SITE_URL.rstrip("/") + reverse("pods:this_week", args=[pod.slug])
+    site = settings.SITE_URL.rstrip("/")
     context = {
         "pod": pod,
         "cycle": cycle,
         "week": week,
         "payday": outcome.payday,
-        "this_week_url": this_week_url,
+        "this_week_url": site + reverse("pods:this_week", args=[pod.slug]),
     }
 
     by_payer = {}
@@ -141,7 +174,17 @@ def send_reminders(*, cycle: Cycle, today: datetime.date, dry_run: bool = False)
         }
         for transfer in outcome.missing
     ]
-    total = sum((t.outstanding for t in outcome.missing), Decimal("0.00"))
+    total = sum((t.outstanding for t in outcome.missing), Decimal("0.00")) + sum(
+        (need.amount for need in outcome.unasked), Decimal("0.00")
+    )
+    organizers_context = {
+        **context,
+        "rows": rows,
+        "unasked": outcome.unasked,
+        "missing_count": len(rows) + len(outcome.unasked),
+        "total": total,
+        "plan_url": site + reverse("pods:plan", args=[pod.slug, week]),
+    }
     for organizer in organizers:
         kind = Notification.Kind.MISSING_TRANSFERS
         if (organizer.pk, kind, daily_key) in sent:
@@ -151,7 +194,7 @@ def send_reminders(*, cycle: Cycle, today: datetime.date, dry_run: bool = False)
             "missing_transfers",
             to=organizer.email,
             language=organizer.language,
-            context={**context, "name": _name(organizer), "rows": rows, "total": total},
+            context={**organizers_context, "name": _name(organizer)},
         )
         if dry_run or _claim(pod=pod, user=organizer, kind=kind, key=daily_key, message=message):
             outcome.told.append(organizer)

@@ -582,7 +582,7 @@ def owed_lines(*, cycle: Cycle, week: int, plan=None, sent=None) -> list[Owed]:
     a recipient's lines never ask more than they still need.
 
     This is the one computation of "owed": "This week", the reminders and the organizers'
-    view all call it."""
+    view all call it. What the lines leave asked of nobody is week_needs' figure."""
     plan = week_plan(cycle=cycle, week=week) if plan is None else plan
     sent = sent_in_week(cycle, week) if sent is None else sent
     payer_left = defaultdict(Decimal)
@@ -614,6 +614,60 @@ def owed_lines(*, cycle: Cycle, week: int, plan=None, sent=None) -> list[Owed]:
             )
         )
     return result
+
+
+@dataclass(frozen=True)
+class Need:
+    """One enrolled recipient's week as the plan meets it: what they need (the weekly
+    amount), what their lines plan for them (less when the pod is short), what live
+    receipts they got from anyone, and what their lines still ask of payers."""
+
+    recipient_id: int
+    weekly: Decimal
+    planned: Decimal
+    received: Decimal
+    owed: Decimal
+
+    @property
+    def short(self) -> Decimal:
+        """The need that nobody has sent and nobody is asked to send, whatever the cause."""
+        return max(self.weekly - self.received - self.owed, ZERO)
+
+    @property
+    def unasked(self) -> Decimal:
+        """The part of `short` that the plan did fund but no line asks for any more: its
+        payer sent the money to someone else, a receipt was voided and posted anew to
+        someone else, or a started week was corrected. Nobody is asked to pay it until an
+        organizer reassigns it (owed_lines never asks a payer for more than they were
+        planned, less all they sent)."""
+        return max(min(self.planned, self.weekly) - self.received - self.owed, ZERO)
+
+
+def week_needs(
+    *, cycle: Cycle, recipient_ids, owed: list[Owed], sent: dict[tuple[int, int], Decimal]
+) -> dict[int, Need]:
+    """The Need of each of `recipient_ids` (those enrolled in the week), from the week's
+    owed_lines and sent_in_week: no query. Over every enrolled recipient, received + owed
+    + short is the weekly amount (or what they received, if more): no unmet need is
+    hidden from the week's figures."""
+    planned = defaultdict(lambda: ZERO)
+    asked = defaultdict(lambda: ZERO)
+    for line in owed:
+        planned[line.assignment.recipient_id] += line.planned
+        asked[line.assignment.recipient_id] += line.owed
+    received = defaultdict(lambda: ZERO)
+    for (_payer_id, recipient_id), amount in sent.items():
+        received[recipient_id] += amount
+    return {
+        recipient_id: Need(
+            recipient_id=recipient_id,
+            weekly=cycle.weekly_amount,
+            planned=planned[recipient_id],
+            received=received[recipient_id],
+            owed=asked[recipient_id],
+        )
+        for recipient_id in recipient_ids
+    }
 
 
 # Coverage: one figure for the dashboard, the admin, the board and the emails.

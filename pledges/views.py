@@ -202,7 +202,11 @@ class RecipientRow:
     lines: list = field(default_factory=list)
     handle_warning: bool = False
     enrolled: bool = True
+    # The need nobody has sent or is asked to send (services.Need.short), and the part of
+    # it the plan funded but no line asks for any more (Need.unasked): an organizer
+    # reassigns it in the plan editor.
     shortfall: Decimal = Decimal("0.00")
+    unasked: Decimal = Decimal("0.00")
     # The plan editor's: this recipient's lines as a form, and a refusal of the service.
     formset: object = None
     error: str = ""
@@ -240,7 +244,8 @@ def this_week(request, slug):
     # line for each of hundreds of payers), and then the people of the lines this page
     # shows: the member's own recipients here, the organizers' rows in _whole_plan.
     plan = services.week_plan(cycle=cycle, week=week, people=False)
-    owed = services.owed_lines(cycle=cycle, week=week, plan=plan)
+    sent = services.sent_in_week(cycle, week)
+    owed = services.owed_lines(cycle=cycle, week=week, plan=plan, sent=sent)
     prefetch_related_objects(
         [line.assignment for line in owed if line.assignment.payer_id == request.user.pk],
         "recipient",
@@ -291,7 +296,7 @@ def this_week(request, slug):
         next_week=next_week if next_week != week else None,
     )
     if membership.is_organizer:
-        context.update(_whole_plan(cycle, week, owed, now))
+        context.update(_whole_plan(cycle, week, owed, now, sent=sent))
         # The figures are the whole week's; its recipients are shown a page at a time, so
         # that the page's size does not grow with the pod (the plan page has them all).
         rows = Paginator(context["rows"], PLAN_ROWS_PER_PAGE).get_page(request.GET.get("page"))
@@ -302,11 +307,14 @@ def this_week(request, slug):
 PLAN_ROWS_PER_PAGE = 20
 
 
-def _whole_plan(cycle, week, owed, now, names=None):
+def _whole_plan(cycle, week, owed, now, names=None, sent=None):
     """The organizers' view of a week: every recipient enrolled in it, their lines (with
-    what is still owed on each) and shortfall, in slot order (the order they are funded
-    in when pledges fall short). `names`: the members' shown names (member_names), when
-    the caller has them already."""
+    what is still owed on each), shortfall and need asked of nobody (services.week_needs),
+    in slot order (the order they are funded in when pledges fall short). `names`: the
+    members' shown names (member_names), and `sent`: the week's sent_in_week (the one
+    owed_lines was given), when the caller has them already."""
+    if sent is None:
+        sent = services.sent_in_week(cycle, week)
     rows = {}
     if names is None:
         # Former members too, so that marks telling same names apart match the board's.
@@ -343,19 +351,30 @@ def _whole_plan(cycle, week, owed, now, names=None):
                 payer_name=names.get(assignment.payer_id) or public_name(assignment.payer),
             )
         )
+    needs = services.week_needs(
+        cycle=cycle,
+        recipient_ids=[pk for pk, row in rows.items() if row.enrolled],
+        owed=owed,
+        sent=sent,
+    )
     for row in rows.values():
         row.handle_warning = services.handle_recently_changed(row.recipient, now)
         if row.enrolled:
-            row.shortfall = max(cycle.weekly_amount - row.planned, Decimal("0.00"))
+            need = needs[row.recipient.pk]
+            row.shortfall = need.short
+            row.unasked = need.unasked
     figures = services.coverage(cycle, week)
-    planned = sum((line.planned for line in owed), Decimal("0.00"))
+    enrolled = [row for row in rows.values() if row.enrolled]
     return {
         "rows": list(rows.values()),
-        "planned": planned,
+        "planned": sum((line.planned for line in owed), Decimal("0.00")),
         "needed": figures.needed,
         "outstanding": sum((line.owed for line in owed), Decimal("0.00")),
-        "shortfall": max(figures.needed - planned, Decimal("0.00")),
-        "short_count": sum(1 for row in rows.values() if row.enrolled and row.shortfall),
+        # Weekly amount less received less still owed, over the week's recipients: what
+        # the pod is short of this week, whether pledges fall short or money went astray.
+        "shortfall": sum((row.shortfall for row in enrolled), Decimal("0.00")),
+        "unasked": sum((row.unasked for row in enrolled), Decimal("0.00")),
+        "short_count": sum(1 for row in enrolled if row.shortfall),
     }
 
 
@@ -389,8 +408,9 @@ def plan_review(request, slug, week):
         "next_week": week + 1 if week < cycle.weeks else None,
         "payer_choices": sorted(labels.values(), key=str.casefold),
     }
-    owed = services.owed_lines(cycle=cycle, week=week, plan=plan)
-    context.update(_whole_plan(cycle, week, owed, timezone.now(), names=names))
+    sent = services.sent_in_week(cycle, week)
+    owed = services.owed_lines(cycle=cycle, week=week, plan=plan, sent=sent)
+    context.update(_whole_plan(cycle, week, owed, timezone.now(), names=names, sent=sent))
     posted = None
     if request.method == "POST":
         try:

@@ -9,6 +9,7 @@ from django.urls import reverse
 from pledges import services
 from pledges.models import Assignment, Pledge
 from pods.models import Cycle, Membership
+from receipts.models import Receipt
 from recipients.models import Recipient
 from recipients.services import enroll
 from tests.pods.crowd import add_donors
@@ -399,3 +400,69 @@ def test_a_mangled_form_is_refused_without_an_error_page(organizer_client, pod, 
     assert response.status_code == 200
     assert row_of(response, recipient).formset.non_form_errors()
     assert stored() == plan
+
+
+def test_a_started_week_corrected_after_a_payment_shows_the_need_nobody_is_asked_for(
+    organizer_client, pod, cycle, donor, recipient, enrollment, make_user
+):
+    sam = Recipient.objects.create(pod=pod, display_name="Sam", payment_method="venmo")
+    enroll(recipient=sam, cycle=cycle)
+    yara = make_user("yara@example.org", display_name="Yara")
+    Membership.objects.create(pod=pod, user=yara)
+    for person in (donor, yara):
+        Pledge.objects.create(cycle=cycle, donor=person, amount=Decimal("175.00"), last_week=15)
+    assert {(a.payer_id, a.recipient_id) for a in services.week_plan(cycle=cycle, week=6)} == {
+        (donor.pk, recipient.pk),
+        (yara.pk, sam.pk),
+    }
+    Receipt.objects.create(
+        pod=pod,
+        cycle=cycle,
+        week=THIS_WEEK,
+        recipient=sam,
+        payer=yara,
+        amount=Decimal("175.00"),
+        method="venmo",
+        sent_on=pod.today(),
+        posted_by=yara,
+    )
+    # The payers swapped after Yara paid: Rosa's payer has now paid all she pledged, and
+    # Sam's new payer is asked nothing (Sam has his).
+    for person, payer in ((recipient, yara), (sam, donor)):
+        response = post(
+            organizer_client,
+            pod,
+            person,
+            [(payer, "175.00")],
+            initial=1,
+            week=THIS_WEEK,
+            correct_started="yes",
+        )
+        assert response.status_code == 302
+    response = organizer_client.get(url(pod, THIS_WEEK))
+    rosa = row_of(response, recipient)
+    assert rosa.outstanding == Decimal("0.00")
+    assert rosa.shortfall == rosa.unasked == Decimal("175.00")
+    assert response.context["shortfall"] == Decimal("175.00")
+    assert response.context["short_count"] == 1
+    html = " ".join(response.content.decode().split())
+    assert "$175.00 not asked of anyone yet" in html
+    assert "No line asks anyone for it" in html
+    # Asking Dana, who has sent nothing, settles it: she is asked her 175.00, no more.
+    response = post(
+        organizer_client,
+        pod,
+        recipient,
+        [(donor, "175.00")],
+        initial=1,
+        week=THIS_WEEK,
+        correct_started="yes",
+    )
+    assert response.status_code == 302
+    response = organizer_client.get(url(pod, THIS_WEEK))
+    assert row_of(response, recipient).unasked == Decimal("0.00")
+    assert row_of(response, recipient).outstanding == Decimal("175.00")
+    assert response.context["shortfall"] == Decimal("0.00")
+    owed = services.owed_lines(cycle=cycle, week=THIS_WEEK)
+    assert sum(line.owed for line in owed if line.payer.pk == donor.pk) == Decimal("175.00")
+    assert "not asked of anyone" not in response.content.decode()

@@ -520,3 +520,45 @@ def test_cycles_that_are_over_are_left_alone(plan, pod, run, mailoutbox):
     assert mailoutbox == []
     assert "maple: no active cycle." in output
     assert not Notification.objects.exists()
+
+
+def test_organizers_hear_of_a_need_no_line_asks_anyone_for(
+    plan, pod, cycle, recipient, sam, donor, pat, organizer, payday, run, mailoutbox, site
+):
+    # Olive sends Sam's 175.00 to Rosa: Rosa's payers are asked nothing more (she has her
+    # 175.00), Olive has sent all she was planned, and Sam is asked of nobody.
+    receipt(plan, organizer, recipient, "175")
+
+    output = run(today=day_after(payday))
+
+    assert to(mailoutbox, donor.email) == [] and to(mailoutbox, pat.email) == []
+    (digest,) = [m for m in mailoutbox if "missing" in m.subject]
+    assert digest.to == [organizer.email]
+    assert digest.subject == f"1 transfer missing for week {WEEK} of Maple Street Pod"
+    assert "no receipt for" not in digest.body
+    assert "Sam: $175.00 not asked of anyone yet" in digest.body
+    assert "Missing in all: $175.00." in digest.body
+    assert f"https://pods.example.net/pods/maple/plan/{WEEK}/" in digest.body
+    html = digest.alternatives[0][0]
+    assert "<bdi>Sam</bdi>: $175.00 not asked of anyone yet" in html
+    assert f'href="https://pods.example.net/pods/maple/plan/{WEEK}/"' in html
+    assert "for recipient" in output and "not asked of anyone" in output
+
+
+def test_the_list_has_both_missing_transfers_and_needs_asked_of_nobody(
+    plan, pod, recipient, sam, donor, organizer, payday, run, mailoutbox, site
+):
+    # Dana sends her 100.00 for Rosa to Sam instead: Pat still owes Rosa 75.00, Olive
+    # owes Sam the 75.00 he still needs, and Rosa's other 100.00 is asked of nobody.
+    receipt(plan, donor, sam, "100")
+
+    run(today=day_after(payday))
+
+    (digest,) = [m for m in mailoutbox if "missing" in m.subject]
+    assert digest.subject == f"3 transfers missing for week {WEEK} of Maple Street Pod"
+    assert "Pat (pat@example.org) to Rosa: $75.00 missing of $75.00" in digest.body
+    assert "Olive (olive@example.org) to Sam: $75.00 missing of $175.00" in digest.body
+    assert "Rosa: $100.00 not asked of anyone yet" in digest.body
+    assert "Missing in all: $250.00." in digest.body
+    assert "Dana" not in digest.body
+    assert to(mailoutbox, donor.email) == []

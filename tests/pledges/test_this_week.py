@@ -300,3 +300,79 @@ def test_first_visit_of_the_week_builds_the_plan_in_a_fixed_number_of_queries(
         assert client.get(url(pod)).status_code == 200
     assert len(small.captured_queries) == len(large.captured_queries)
     assert Assignment.objects.filter(cycle=cycle, week=WEEK).count() > 10
+
+
+def sent(cycle, payer, recipient, amount="175.00"):
+    return Receipt.objects.create(
+        pod=cycle.pod,
+        cycle=cycle,
+        week=WEEK,
+        recipient=recipient,
+        payer=payer,
+        amount=Decimal(amount),
+        method=recipient.payment_method,
+        sent_on=cycle.week_starts_on(WEEK),
+        posted_by=payer,
+    )
+
+
+def test_paying_someone_other_than_the_planned_neighbor_leaves_them_short_and_unasked(
+    client, organizer, donor, other_donor, pod, cycle, two_payers
+):
+    planned_for_dana = two_payers[donor.pk]
+    planned_for_omar = two_payers[other_donor.pk]
+    # Dana sends her 175.00 to Omar's neighbor instead of her own.
+    sent(cycle, donor, planned_for_omar)
+    client.force_login(organizer)
+    response = client.get(url(pod))
+    rows = {row.recipient.pk: row for row in response.context["rows"]}
+    forgotten = rows[planned_for_dana.pk]
+    assert forgotten.outstanding == Decimal("0.00")
+    assert forgotten.shortfall == forgotten.unasked == Decimal("175.00")
+    assert rows[planned_for_omar.pk].shortfall == Decimal("0.00")
+    assert response.context["shortfall"] == Decimal("175.00")
+    assert response.context["short_count"] == 1
+    html = " ".join(response.content.decode().split())
+    assert "$175.00 not asked of anyone yet" in html
+    editor = reverse("pods:plan", args=[pod.slug, WEEK]) + f"#r{planned_for_dana.pk}"
+    assert f'href="{editor}"' in html
+    assert "1 recipient does not get the full amount in week 6" in html
+    # The payers are asked for nothing more than they pledged.
+    for payer in (donor, other_donor):
+        client.force_login(payer)
+        mine = client.get(url(pod)).context["mine"]
+        assert sum(line.outstanding for line in mine) == 0
+        assert "not asked of anyone" not in client.get(url(pod)).content.decode()
+
+
+def test_a_receipt_voided_and_posted_to_someone_else_leaves_the_first_unasked(
+    client, organizer, donor, other_donor, pod, cycle, recipient, enrollment, tomas
+):
+    pledge(cycle, donor, "175.00")
+    pledge(cycle, other_donor, "175.00")
+    # Dana pays Rosa before anyone opened the week: the plan is built around her receipt.
+    wrong = sent(cycle, donor, recipient)
+    plan = services.week_plan(cycle=cycle, week=WEEK)
+    assert {(line.payer_id, line.recipient_id) for line in plan} == {
+        (donor.pk, recipient.pk),
+        (other_donor.pk, tomas.pk),
+    }
+    wrong.void(by=donor, reason="Meant for Tomás")
+    sent(cycle, donor, tomas)
+    client.force_login(organizer)
+    response = client.get(url(pod))
+    rows = {row.recipient.pk: row for row in response.context["rows"]}
+    assert rows[recipient.pk].unasked == Decimal("175.00")
+    assert response.context["shortfall"] == Decimal("175.00")
+    assert response.context["short_count"] == 1
+    assert "$175.00 not asked of anyone yet" in response.content.decode()
+
+
+def test_a_pod_short_of_pledges_asks_nobody_for_what_nobody_pledged(
+    client, organizer, donor, pod, cycle, recipient, enrollment, tomas
+):
+    pledge(cycle, donor, "200.00")
+    client.force_login(organizer)
+    response = client.get(url(pod))
+    assert response.context["unasked"] == Decimal("0.00")
+    assert "not asked of anyone" not in response.content.decode()

@@ -65,10 +65,14 @@ class Command(BaseCommand):
                 self.stdout.write(f"{slug}: no payday has passed in the current week.")
                 continue
             head = f"{slug}: week {outcome.week} (payday {outcome.payday.isoformat()})"
-            if not outcome.missing:
+            if not outcome.missing and not outcome.unasked:
                 self.stdout.write(f"{head}: every transfer has its receipt.")
                 continue
             self.stdout.write(f"{head}: {len(outcome.missing)} transfers missing.")
+            for need in outcome.unasked:
+                self.stdout.write(
+                    f"  {need.amount} for recipient {need.recipient.pk} not asked of anyone"
+                )
             for payer in outcome.reminded:
                 self.stdout.write(f"  {verb} {payer.email}")
             for organizer in outcome.told:
