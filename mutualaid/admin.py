@@ -126,6 +126,16 @@ class MutualAidAdminSite(admin.AdminSite):
 MAX_ID = 2**63 - 1
 
 
+def parse_id(value):
+    """`value` as a row's id, or None: only ASCII digits ("²" is a digit to str.isdigit,
+    not to int), within what a database column holds."""
+    text = str(value or "")
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
 def _with_valid_ids(post, model):
     field = model._meta.pk
     kept = []
@@ -342,8 +352,9 @@ class PodScopedAdmin(PodScopeMixin, admin.ModelAdmin):
         """For a row being added: the pod picked in the form, or the organizer's only pod."""
         zones = pod_time_zones(request)
         picked = request.POST.get("pod") if request.method == "POST" else request.GET.get("pod")
-        if picked and picked.isdigit() and int(picked) in zones:
-            return _zone(zones[int(picked)])
+        pod_id = parse_id(picked)
+        if pod_id in zones:
+            return _zone(zones[pod_id])
         own = organized_pods(request)
         if len(own) == 1 and not is_site_admin(request.user):
             return _zone(next(iter(own.values())))

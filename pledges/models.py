@@ -60,6 +60,11 @@ class Pledge(models.Model):
         pgettext_lazy("pledge", "status"), max_length=10, choices=Status, default=Status.ACTIVE
     )
     created_at = models.DateTimeField(pgettext_lazy("pledge", "created"), auto_now_add=True)
+    # Set when the cycle ends early (pledges.services.end_cycle_early), on the record each
+    # donor meant to go on with at the cycle's planned end: an active one carries over,
+    # at its amount, even when it was to begin in a dropped week. A pledge cut short or
+    # paused from then on carries nothing, as at the end of any cycle.
+    carries_over = models.BooleanField(_("carries over"), default=False, editable=False)
 
     objects = PledgeQuerySet.as_manager()
 

@@ -827,8 +827,7 @@ def start_next_cycle(
             for position, enrollment in enumerate(staying, start=1)
         )
         rolling = list(
-            cycle.pledges.active()
-            .filter(last_week=cycle.weeks)
+            _carrying_over(cycle)
             # Someone who has left the pod stops pledging with it.
             .filter(donor__memberships__pod=cycle.pod, donor__memberships__active=True)
             .select_related("donor")
@@ -941,6 +940,14 @@ class EarlyEnd:
     pledges: int
 
 
+def _carrying_over(cycle: Cycle):
+    """The pledges of `cycle` that go on into the next: the active ones that run to its
+    last week, or after an early end the records marked then (end_cycle_early)."""
+    if cycle.ended_early_at is not None:
+        return cycle.pledges.filter(carries_over=True)
+    return cycle.pledges.active().filter(last_week=cycle.weeks)
+
+
 def early_end_preview(cycle: Cycle) -> EarlyEnd | None:
     """What `end_cycle_early` would end today, or None when the cycle cannot end early
     (it has not started, or its last week has). The cycle ends after the last week that
@@ -960,9 +967,8 @@ def early_end_preview(cycle: Cycle) -> EarlyEnd | None:
         weeks_dropped=cycle.weeks - last_week,
         enrollments=cycle.enrollments.holding_from(last_week + 1).count(),
         # The pledges that carry over: active ones, of members still in the pod (as in
-        # start_next_cycle), that ran past the new last week.
-        pledges=cycle.pledges.active()
-        .filter(last_week__gt=last_week)
+        # start_next_cycle), that run to the cycle's last week.
+        pledges=_carrying_over(cycle)
         .filter(donor__memberships__pod_id=cycle.pod_id, donor__memberships__active=True)
         .values("donor")
         .distinct()
@@ -981,12 +987,11 @@ def end_cycle_early(*, cycle: Cycle) -> EarlyEnd:
     into the next cycle when an organizer plans it (start_next_cycle), so nobody is
     dropped from the pod and no donor has to pledge again. One that was to begin after the
     new last week covers no week of this cycle: an enrollment is completed (an active one
-    must hold a week) and carries over all the same; such a pledge is cancelled, and what
-    carries over is the donor's active record that covers the new last week, if any. (So a
-    pledge first made, changed, paused or cancelled from a dropped week does not decide
-    the carry-over: nothing in a record says which week a change was meant from once
-    those weeks are gone. The rollover email lets each donor correct it before the next
-    cycle starts.)
+    must hold a week) and carries over all the same; such a pledge is cancelled. What
+    carries over for a donor is decided first, from the cycle as it was planned: the
+    record that ran to its last week, if active (Pledge.carries_over), at its amount. So a
+    pledge made or raised from a dropped week carries over as made, and one cancelled or
+    paused from it does not, as at the end of any cycle.
 
     A fixed number of queries, whatever the pod's size: each kind of row is updated in
     one statement (which also locks the rows it changes)."""
@@ -999,6 +1004,7 @@ def end_cycle_early(*, cycle: Cycle) -> EarlyEnd:
             )
         last = preview.last_week
         now = timezone.now()
+        cycle.pledges.active().filter(last_week=cycle.weeks).update(carries_over=True)
         cycle.enrollments.filter(last_week__gt=last, first_week__lte=last).update(last_week=last)
         cycle.enrollments.filter(last_week__gt=last, first_week__gt=last).update(
             last_week=F("first_week") - 1,

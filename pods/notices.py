@@ -127,7 +127,8 @@ def tell_organizers_of_member(membership: Membership) -> None:
         "organizer_new_member",
         context={
             "member": person_name(membership.user),
-            "role": membership.get_role_display(),
+            # Lazy: written in each organizer's language, as the mail is.
+            "role": membership.Role(membership.role).label,
             "members_url": site_url("pods:members", pod.slug),
         },
         besides=membership.user,

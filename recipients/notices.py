@@ -105,7 +105,7 @@ def send_digests(*, pod: Pod, today: datetime.date, dry_run: bool = False) -> Di
         mine = {
             "referrals": [r for r in referrals if r.created_at >= midnight(day)],
             "members": [
-                {"name": person_name(m.user), "role": m.get_role_display()}
+                {"name": person_name(m.user), "role": m.Role(m.role).label}
                 for m in members
                 if m.joined_at >= midnight(day) and m.user_id != user.pk
             ],

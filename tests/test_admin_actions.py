@@ -50,3 +50,17 @@ def test_real_ids_beside_them_still_act(client, organizer, pod):
     assert response.status_code == 302
     invitation.refresh_from_db()
     assert invitation.revoked_at is not None
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0661", "9" * 30, "-3", "abc"])
+def test_a_pod_that_is_not_an_id_on_an_add_page_is_no_500(client, organizer, pod, value):
+    client.force_login(organizer)
+    for model in ["pods_alert", "pods_cycle", "recipients_recipient"]:
+        response = client.get(reverse(f"admin:{model}_add"), {"pod": value})
+        assert response.status_code == 200, (model, value)
+
+
+@pytest.mark.parametrize("value", ["%C2%B2", "%D9%A1", "9" * 30])
+def test_a_person_that_is_not_an_id_is_refused_not_a_500(client, organizer, value):
+    client.force_login(organizer)
+    assert client.get(f"/admin/users/user/{value}/change/").status_code in (403, 404)

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from mutualaid.admin import is_site_admin, organized_pod_ids
+from mutualaid.admin import is_site_admin, organized_pod_ids, parse_id
 
 User = get_user_model()
 
@@ -60,11 +60,12 @@ class UserAdmin(admin.ModelAdmin):
         from pods.models import Membership
 
         # Only a link followed (GET) goes on; a change posted here is refused as before.
-        if request.method != "GET" or not str(object_id).isdigit():
+        user_id = parse_id(object_id)
+        if request.method != "GET" or user_id is None:
             raise PermissionDenied
         memberships = list(
             Membership.objects.filter(
-                pod_id__in=organized_pod_ids(request), user_id=int(object_id)
+                pod_id__in=organized_pod_ids(request), user_id=user_id
             ).values_list("pk", flat=True)[:2]
         )
         if not memberships:

@@ -156,8 +156,47 @@ def test_ending_early_costs_the_same_queries_whatever_the_pod_size(
             pledge(cycle, user, amount="5.00", last_week=7)
             pledge(cycle, user, amount="6.00", first_week=8)
     services.week_plan(cycle=cycle, week=7)
-    with django_assert_num_queries(12):
+    # 12, and 1 marking the records that carry over.
+    with django_assert_num_queries(13):
         services.end_cycle_early(cycle=cycle)
     assert not cycle.pledges.filter(last_week__gt=6).exclude(status="cancelled").exists()
     assert cycle.pledges.filter(first_week=8, status="cancelled").count() == donors // 2
     assert not cycle.assignments.filter(week=7).exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "carried"),
+    [
+        # What the donor did from the first week the early end drops (week 7; the cycle is
+        # in week 6, and a change can only start at the first open week).
+        (lambda cycle, donor: services.cancel_pledge(cycle=cycle, donor=donor, from_week=7), []),
+        (lambda cycle, donor: services.pause_pledge(cycle=cycle, donor=donor, from_week=7), []),
+        (
+            lambda cycle, donor: services.set_pledge(
+                cycle=cycle, donor=donor, amount=Decimal("100.00"), from_week=7
+            ),
+            [Decimal("100.00")],
+        ),
+        (lambda cycle, donor: None, [Decimal("50.00")]),
+    ],
+    ids=["cancelled", "paused", "raised", "unchanged"],
+)
+def test_what_carries_over_is_what_the_donor_meant_at_the_planned_end(
+    cycle, enrollment, donor, change, carried
+):
+    pledge(cycle, donor)
+    change(cycle, donor)
+    preview = services.early_end_preview(cycle)
+    services.end_cycle_early(cycle=cycle)
+    cycle.refresh_from_db()
+    new = services.start_next_cycle(cycle=cycle)
+    assert list(new.pledges.values_list("amount", flat=True)) == carried
+    assert preview.pledges == len(carried)
+
+
+def test_a_first_pledge_made_from_a_dropped_week_carries_over(cycle, enrollment, donor):
+    services.set_pledge(cycle=cycle, donor=donor, amount=Decimal("30.00"), from_week=7)
+    services.end_cycle_early(cycle=cycle)
+    cycle.refresh_from_db()
+    new = services.start_next_cycle(cycle=cycle)
+    assert list(new.pledges.values_list("donor", "amount")) == [(donor.pk, Decimal("30.00"))]

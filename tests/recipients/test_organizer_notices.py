@@ -70,6 +70,20 @@ def test_a_new_member_is_news_at_once_for_who_chose_it(
     assert "/pods/maple/members/" in message.body
 
 
+def test_the_new_members_role_is_in_the_organizers_language(
+    client, pod, organizer, outsider, mailoutbox, django_capture_on_commit_callbacks
+):
+    organizer.language = "es"
+    organizer.save(update_fields=["language"])
+    token = invitation_for(pod, organizer)
+    client.force_login(outsider)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("users:join", args=[token]))
+    (message,) = mailoutbox
+    assert "como donante" in message.body
+    assert "donor" not in message.body
+
+
 def test_a_member_coming_back_is_news_a_role_change_is_not(
     client, pod, organizer, donor, mailoutbox, django_capture_on_commit_callbacks
 ):
@@ -196,7 +210,7 @@ def test_the_digest_tells_what_came_in_yesterday_once(
     assert message.subject == "Maple Street Pod: nuevas personas propuestas e integrantes"
     assert "- Sam\n" in message.body and "- Tere\n" in message.body
     assert "Later" not in message.body and "Too old" not in message.body
-    assert "nia" in message.body
+    assert "nia (donante)" in message.body  # the role in Spanish too
     assert "Dana" not in message.body
     assert Notification.objects.get(kind=Notification.Kind.ORGANIZER_DIGEST).user.email == (
         "diego@example.org"
