@@ -172,3 +172,14 @@ def test_deploy_checks_catch_production_without_a_mail_server():
 
     assert process.returncode != 0
     assert "mail.E001" in process.stderr
+
+
+def test_commands_that_read_only_the_code_need_no_production_secrets():
+    # As CI and a checker run it: no DEBUG, no SECRET_KEY, no ALLOWED_HOSTS.
+    process = run(["manage.py", "makemigrations", "--check", "--dry-run"], SECRET_KEY="")
+    assert process.returncode == 0, process.stderr
+    assert "No changes detected" in process.stdout
+    # Any other command still refuses, as the app does.
+    refused = run(["manage.py", "check"], SECRET_KEY="", ALLOWED_HOSTS="pod.example.org")
+    assert refused.returncode != 0
+    assert "Set SECRET_KEY in the environment (DEBUG is off)." in refused.stderr
