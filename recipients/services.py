@@ -136,10 +136,11 @@ def current_enrollment(recipient: Recipient) -> Enrollment | None:
 
 
 def _replan(cycle: Cycle, from_week: int) -> None:
-    # The one named call up the layers (recipients -> pledges): when who is enrolled changes,
-    # the weekly plan of the weeks not started yet is rebuilt. Imported here, not at the
-    # top, so that the layers below pledges load without it.
-    from pledges.services import replan
+    # The one named upward call (recipients -> pledges, STYLE 6): when who is enrolled
+    # changes, the weekly plan of the weeks not started yet is rebuilt, and the plan is
+    # pledges' work. Imported here, not at the top, so that the layers below pledges load
+    # without it.
+    from pledges.services import replan  # the one named upward call (see above)
 
     replan(cycle=cycle, from_week=from_week)
 
