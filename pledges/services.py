@@ -28,8 +28,10 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Max, Q, Sum, Value, When
@@ -251,10 +253,21 @@ def _end_from(pledges, week):
             pledge.save(update_fields=["status"])
 
 
-def week_plan(*, cycle: Cycle, week: int, people: bool = True) -> list[Assignment]:
+class PlanLine(NamedTuple):
+    """A line of a week's plan without its people: ids and the amount, what owed_lines()
+    works from. A plan has a line for each of hundreds of payers, and a page shows a few
+    of them, so the lines are read as plain tuples and the people of the shown ones only."""
+
+    pk: int
+    payer_id: int
+    recipient_id: int
+    amount: Decimal
+
+
+def week_plan(*, cycle: Cycle, week: int, people: bool = True) -> list[Assignment] | list[PlanLine]:
     """The stored plan for `week` of `cycle`, built from that week's pledges, enrollments
     and the receipts already posted for it, and saved on first use. Lines come with their
-    payer and recipient.
+    payer and recipient; with `people` False as PlanLines (ids and amounts).
 
     Only pledges of active members count, whatever their role: an organizer forwarding
     pooled money is a payer like any other. A week outside the cycle has no plan."""
@@ -476,15 +489,14 @@ def _lock_cycle(cycle):
 
 
 def _stored_plan(cycle, week, people=True):
-    """The week's lines, with their payers and recipients; with `people` False only the
-    lines (ids and amounts): what owed_lines() needs, for a page that shows one payer's
-    lines of a plan of hundreds."""
-    lines = cycle.assignments.filter(week=week)
+    """The week's lines, as Assignments with their payers and recipients; with `people`
+    False as PlanLines."""
+    lines = cycle.assignments.filter(week=week).order_by(
+        "recipient__display_name", "recipient_id", "-amount", "payer_id"
+    )
     if people:
-        lines = lines.select_related("payer", "recipient")
-    else:
-        lines = lines.only("cycle_id", "week", "payer_id", "recipient_id", "amount")
-    return list(lines.order_by("recipient__display_name", "recipient_id", "-amount", "payer_id"))
+        return list(lines.select_related("payer", "recipient"))
+    return [PlanLine(*row) for row in lines.values_list("pk", "payer_id", "recipient_id", "amount")]
 
 
 def _build_plan(cycle, week, previous=None):
@@ -553,11 +565,11 @@ def sent_in_week(cycle: Cycle, week: int) -> dict[tuple[int, int], Decimal]:
 CENT = Decimal("0.01")
 
 
-@dataclass(frozen=True)
-class Owed:
-    """A line of a week's plan as the payer meets it: planned, already sent, still owed."""
+class Owed(NamedTuple):
+    """A line of a week's plan as the payer meets it: planned, already sent, still owed.
+    `assignment` is an Assignment, or a PlanLine (no payer or recipient to follow)."""
 
-    assignment: Assignment
+    assignment: Assignment | PlanLine
     sent: Decimal
     owed: Decimal
 
@@ -614,6 +626,49 @@ def owed_lines(*, cycle: Cycle, week: int, plan=None, sent=None) -> list[Owed]:
             )
         )
     return result
+
+
+def week_owed(
+    *, cycle: Cycle, week: int, payer_id: int | None = None
+) -> tuple[list[Owed], dict[tuple[int, int], Decimal]]:
+    """owed_lines (of the plan's PlanLines) and sent_in_week of a week; with `payer_id`,
+    only that payer's lines and sums. From the shared cache when it holds them: kept
+    under the pod's board version, which every receipt posted, voided or erased, every
+    plan line written, and every change of an enrollment or of the cycle bumps in the
+    same transaction (Pod.board_version and pledges/migrations/0004), so never stale, and
+    worked out once per change, not on every request of a pod of hundreds of payers.
+    Kept as plain tuples, amounts as text: a page that shows one payer's lines reads the
+    hundreds of others without making an object of each. `cycle.pod` is the pod as the
+    request read it."""
+    key = f"week-owed:{cycle.pod_id}:{cycle.pod.board_version}:{cycle.pk}:{week}"
+    found = cache.get(key)
+    if found is None:
+        plan = week_plan(cycle=cycle, week=week, people=False)
+        sent = sent_in_week(cycle, week)
+        found = (
+            [
+                (line.pk, line.payer_id, line.recipient_id, str(line.amount), str(paid), str(due))
+                for line, paid, due in owed_lines(cycle=cycle, week=week, plan=plan, sent=sent)
+            ],
+            [(*pair, str(total)) for pair, total in sent.items()],
+        )
+        cache.set(key, found, OWED_SECONDS)
+    lines, sums = found
+    if payer_id is not None:
+        lines = [line for line in lines if line[1] == payer_id]
+        sums = [row for row in sums if row[0] == payer_id]
+    return (
+        [
+            Owed(PlanLine(pk, payer, recipient, Decimal(amount)), Decimal(sent), Decimal(owed))
+            for pk, payer, recipient, amount, sent, owed in lines
+        ],
+        {(payer, recipient): Decimal(total) for payer, recipient, total in sums},
+    )
+
+
+# A write that changes a week's owed lines changes their key (see week_owed): this only
+# bounds what the cache keeps.
+OWED_SECONDS = 60 * 60
 
 
 @dataclass(frozen=True)

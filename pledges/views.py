@@ -4,11 +4,12 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Q, Sum, prefetch_related_objects
+from django.db.models import Q, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,9 +26,10 @@ from pledges.forms import PlanFormSet, PledgeForm
 from pledges.models import Pledge
 from pods.access import get_pod_for_member, get_pod_for_organizer
 from pods.models import Invitation, Membership
-from pods.views import distinct_names, member_names, public_name
+from pods.views import distinct_names, member_names, public_name, roster
 from receipts.images import clean_screenshot
 from receipts.models import STORAGE_DOWN, STORAGE_ERRORS, Receipt, StagedScreenshot
+from recipients.models import Recipient
 from recipients.payment import pay_link
 
 logger = logging.getLogger(__name__)
@@ -184,6 +186,7 @@ class Line:
     services.owed_lines, the one place that works it out)."""
 
     assignment: object
+    recipient: object
     handle_warning: bool
     posted: Decimal = Decimal("0.00")
     outstanding: Decimal = Decimal("0.00")
@@ -240,28 +243,26 @@ def this_week(request, slug):
     if week is None:
         return render(request, "pledges/this_week.html", context)
 
-    # The week's lines as ids and amounts (what "owed" is worked out from; a plan has a
+    # The week's lines as ids and amounts, with what is still owed on each (a plan has a
     # line for each of hundreds of payers), and then the people of the lines this page
-    # shows: the member's own recipients here, the organizers' rows in _whole_plan.
-    plan = services.week_plan(cycle=cycle, week=week, people=False)
-    sent = services.sent_in_week(cycle, week)
-    owed = services.owed_lines(cycle=cycle, week=week, plan=plan, sent=sent)
-    prefetch_related_objects(
-        [line.assignment for line in owed if line.assignment.payer_id == request.user.pk],
-        "recipient",
+    # shows: the member's own recipients here, the organizers' page of rows in _whole_plan.
+    # Organizers see the whole week; a donor's page makes objects of their own lines only.
+    owed, sent = services.week_owed(
+        cycle=cycle, week=week, payer_id=None if membership.is_organizer else request.user.pk
     )
+    owed_mine = [line for line in owed if line.assignment.payer_id == request.user.pk]
+    recipients = Recipient.objects.in_bulk([line.assignment.recipient_id for line in owed_mine])
     now = timezone.now()
     create_url = reverse("receipts:receipt_create", args=[pod.slug])
     # The note the payment app shows beside the amount: which pod, which week.
     note = _("%(pod)s, week %(week)s") % {"pod": pod.name, "week": week}
     mine = []
-    for line in owed:
-        if line.assignment.payer_id != request.user.pk:
-            continue
-        recipient = line.recipient
+    for line in owed_mine:
+        recipient = recipients[line.assignment.recipient_id]
         mine.append(
             Line(
                 assignment=line.assignment,
+                recipient=recipient,
                 handle_warning=services.handle_recently_changed(recipient, now),
                 posted=line.sent,
                 outstanding=line.owed,
@@ -296,86 +297,91 @@ def this_week(request, slug):
         next_week=next_week if next_week != week else None,
     )
     if membership.is_organizer:
-        context.update(_whole_plan(cycle, week, owed, now, sent=sent))
         # The figures are the whole week's; its recipients are shown a page at a time, so
         # that the page's size does not grow with the pod (the plan page has them all).
-        rows = Paginator(context["rows"], PLAN_ROWS_PER_PAGE).get_page(request.GET.get("page"))
-        context.update(rows=rows.object_list, rows_page=rows)
+        context.update(
+            _whole_plan(cycle, week, owed, now, sent=sent, page=request.GET.get("page", 1))
+        )
     return render(request, "pledges/this_week.html", context)
 
 
 PLAN_ROWS_PER_PAGE = 20
 
 
-def _whole_plan(cycle, week, owed, now, names=None, sent=None):
+def _whole_plan(cycle, week, owed, now, *, names=None, sent=None, page=None):
     """The organizers' view of a week: every recipient enrolled in it, their lines (with
     what is still owed on each), shortfall and need asked of nobody (services.week_needs),
-    in slot order (the order they are funded in when pledges fall short). `names`: the
-    members' shown names (member_names), and `sent`: the week's sent_in_week (the one
-    owed_lines was given), when the caller has them already."""
+    in slot order (the order they are funded in when pledges fall short), then those
+    planned for and not enrolled any more. `names`: the members' shown names
+    (pods.views.roster), and `sent`: the week's sent_in_week (the one owed_lines was
+    given), when the caller has them already.
+
+    The week's figures are worked out from the lines alone (ids and amounts), and rows
+    are made, with their people, for the recipients shown: all of them, or with `page`
+    (a page number as asked for) one page of PLAN_ROWS_PER_PAGE, in `rows_page`."""
     if sent is None:
         sent = services.sent_in_week(cycle, week)
-    rows = {}
-    if names is None:
-        # Former members too, so that marks telling same names apart match the board's.
-        names = member_names(Membership.objects.filter(pod_id=cycle.pod_id).select_related("user"))
-    # Over the whole cycle, as the board counts them, so that a mark is the same there.
-    recipient_names = distinct_names(
-        cycle.enrollments.values_list("recipient_id", "recipient__display_name")
+    enrolled = list(
+        cycle.enrollments.in_week(week).in_slot_order().values_list("recipient_id", flat=True)
     )
-
-    def row(recipient, **kwargs):
-        name = recipient_names.get(recipient.pk) or str(recipient)
-        return RecipientRow(recipient=recipient, name=name, **kwargs)
-
-    for enrollment in cycle.enrollments.in_week(week).in_slot_order().select_related("recipient"):
-        rows[enrollment.recipient_id] = row(enrollment.recipient)
-    # Lines read without their people (see this_week): the recipients not enrolled any
-    # more, in one query (none when every line's recipient is enrolled, or already read).
-    prefetch_related_objects(
-        [line.assignment for line in owed if line.assignment.recipient_id not in rows],
-        "recipient",
-    )
-    for line in owed:
-        assignment = line.assignment
-        if assignment.recipient_id not in rows:
-            # Planned before an organizer's edit of the enrollments: still shown, so that
-            # the lines are not lost from view.
-            rows[assignment.recipient_id] = row(assignment.recipient, enrolled=False)
-        rows[assignment.recipient_id].lines.append(
-            Line(
-                assignment=assignment,
-                handle_warning=False,
-                posted=line.sent,
-                outstanding=line.owed,
-                payer_name=names.get(assignment.payer_id) or public_name(assignment.payer),
-            )
-        )
-    needs = services.week_needs(
-        cycle=cycle,
-        recipient_ids=[pk for pk, row in rows.items() if row.enrolled],
-        owed=owed,
-        sent=sent,
-    )
-    for row in rows.values():
-        row.handle_warning = services.handle_recently_changed(row.recipient, now)
-        if row.enrolled:
-            need = needs[row.recipient.pk]
-            row.shortfall = need.short
-            row.unasked = need.unasked
+    # Planned before an organizer's edit of the enrollments: still shown, so that the
+    # lines are not lost from view.
+    order = list(dict.fromkeys(enrolled + [line.assignment.recipient_id for line in owed]))
+    needs = services.week_needs(cycle=cycle, recipient_ids=enrolled, owed=owed, sent=sent)
     figures = services.coverage(cycle, week)
-    enrolled = [row for row in rows.values() if row.enrolled]
-    return {
-        "rows": list(rows.values()),
+    context = {
         "planned": sum((line.planned for line in owed), Decimal("0.00")),
         "needed": figures.needed,
         "outstanding": sum((line.owed for line in owed), Decimal("0.00")),
         # Weekly amount less received less still owed, over the week's recipients: what
         # the pod is short of this week, whether pledges fall short or money went astray.
-        "shortfall": sum((row.shortfall for row in enrolled), Decimal("0.00")),
-        "unasked": sum((row.unasked for row in enrolled), Decimal("0.00")),
-        "short_count": sum(1 for row in enrolled if row.shortfall),
+        "shortfall": sum((need.short for need in needs.values()), Decimal("0.00")),
+        "unasked": sum((need.unasked for need in needs.values()), Decimal("0.00")),
+        "short_count": sum(1 for need in needs.values() if need.short),
     }
+    if page is not None:
+        context["rows_page"] = Paginator(order, PLAN_ROWS_PER_PAGE).get_page(page)
+        order = list(context["rows_page"].object_list)
+    if names is None:
+        names = roster(cycle.pod).names
+    # Over the whole cycle, as the board counts them, so that a mark is the same there.
+    recipient_names = distinct_names(
+        cycle.enrollments.values_list("recipient_id", "recipient__display_name")
+    )
+    recipients = Recipient.objects.in_bulk(order)
+    payers = {
+        line.assignment.payer_id for line in owed if line.assignment.recipient_id in recipients
+    }
+    # Every payer is or was a member, so this reads nobody (unless a membership was deleted).
+    for user in get_user_model().objects.filter(pk__in=payers - names.keys()):
+        names = {**names, user.pk: public_name(user)}
+    rows = {}
+    for pk in order:
+        recipient = recipients[pk]
+        need = needs.get(pk)
+        rows[pk] = RecipientRow(
+            recipient=recipient,
+            name=recipient_names.get(pk) or str(recipient),
+            handle_warning=services.handle_recently_changed(recipient, now),
+            enrolled=need is not None,
+            shortfall=need.short if need else Decimal("0.00"),
+            unasked=need.unasked if need else Decimal("0.00"),
+        )
+    for line in owed:
+        row = rows.get(line.assignment.recipient_id)
+        if row is not None:
+            row.lines.append(
+                Line(
+                    assignment=line.assignment,
+                    recipient=row.recipient,
+                    handle_warning=False,
+                    posted=line.sent,
+                    outstanding=line.owed,
+                    payer_name=names.get(line.assignment.payer_id, ""),
+                )
+            )
+    context["rows"] = list(rows.values())
+    return context
 
 
 @login_required

@@ -1,6 +1,8 @@
 from collections import Counter
+from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -70,35 +72,71 @@ def member_names(memberships):
     return distinct_names([(m.user_id, public_name(m.user)) for m in memberships])
 
 
+@dataclass(frozen=True)
+class Roster:
+    """Who is in a pod, as pages show them: every member's shown name (member_names,
+    former members too) and the active members as (user id, is organizer), by name."""
+
+    names: dict[int, str]
+    active: list[tuple[int, bool]]
+
+
+def roster(pod):
+    """The pod's Roster, from the shared cache when it holds it. It is kept under the
+    pod's board version, which every change of a membership and of a member's name or
+    address bumps in the same transaction (Pod.board_version): never stale, and a page of
+    a pod of hundreds does not read them all on every request."""
+    key = f"roster:{pod.pk}:{pod.board_version}"
+    found = cache.get(key)
+    if found is None:
+        memberships = list(
+            pod.memberships.select_related("user").only(
+                "user_id", "role", "active", "user__display_name", "user__email"
+            )
+        )
+        names = member_names(memberships)
+        active = sorted(
+            (m for m in memberships if m.active), key=lambda m: names[m.user_id].casefold()
+        )
+        found = Roster(
+            names=names,
+            active=[(m.user_id, m.role == Membership.Role.ORGANIZER) for m in active],
+        )
+        cache.set(key, found, ROSTER_SECONDS)
+    return found
+
+
+# A write that changes the roster changes its key (see roster): this only bounds what the
+# cache keeps.
+ROSTER_SECONDS = 60 * 60
+
+
 @login_required
 @require_safe
 def members(request, slug):
     pod = get_pod_for_member(request, slug)
     show_emails = request.membership.is_organizer
-    # Former members too, only for the marks that tell same names apart, so that each
-    # member has the mark here that the board and the plan give them.
-    memberships = list(
-        pod.memberships.select_related("user").only(
-            "user_id", "role", "active", "user__display_name", "user__email"
-        )
+    # Each member has the mark here that the board and the plan give them (Roster), and
+    # a page of donors at a time is shown: the page's size does not grow with the pod.
+    found = roster(pod)
+    organizers = [pk for pk, is_organizer in found.active if is_organizer]
+    page = Paginator(
+        [pk for pk, is_organizer in found.active if not is_organizer], MEMBERS_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    shown = organizers + list(page.object_list)
+    emails = (
+        dict(pod.memberships.filter(user_id__in=shown).values_list("user_id", "user__email"))
+        if show_emails
+        else {}
     )
-    names = member_names(memberships)
-    rows = sorted(
-        (
-            {
-                "name": names[m.user_id],
-                "email": m.user.email if show_emails else "",
-                "is_you": m.user_id == request.user.pk,
-                "is_organizer": m.role == Membership.Role.ORGANIZER,
-            }
-            for m in memberships
-            if m.active
-        ),
-        key=lambda row: row["name"].casefold(),
-    )
-    # A page of members at a time: the page's size does not grow with the pod.
-    donors = Paginator([row for row in rows if not row["is_organizer"]], MEMBERS_PER_PAGE)
-    page = donors.get_page(request.GET.get("page"))
+
+    def row(pk):
+        return {
+            "name": found.names[pk],
+            "email": emails.get(pk, ""),
+            "is_you": pk == request.user.pk,
+        }
+
     return render(
         request,
         "pods/members.html",
@@ -106,8 +144,8 @@ def members(request, slug):
             "pod": pod,
             "membership": request.membership,
             "section": "members",
-            "organizers": [row for row in rows if row["is_organizer"]],
-            "donors": page.object_list,
+            "organizers": [row(pk) for pk in organizers],
+            "donors": [row(pk) for pk in page.object_list],
             "page": page,
             "show_emails": show_emails,
         },

@@ -162,7 +162,7 @@ def test_this_week_asks_only_for_what_was_not_sent_yet(client, organizer, rosa_d
     url = reverse("pods:this_week", args=[cycle.pod.slug])
     (line,) = client.get(url).context["mine"]
     assert line.outstanding == Decimal("20.00")
-    to = line.assignment.recipient
+    to = line.recipient
 
     client.post(
         reverse("receipts:receipt_create", args=[cycle.pod.slug]),

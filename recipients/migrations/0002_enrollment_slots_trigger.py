@@ -113,7 +113,10 @@ def run(direction):
 class Migration(migrations.Migration):
     dependencies = [
         ("recipients", "0001_initial"),
-        ("pods", "0001_initial"),
+        # After every migration of pods that remakes pods_cycle on SQLite (a new table,
+        # the rows copied, the old one dropped): SQLite refuses to drop a table that a
+        # trigger on another table reads. Without it, the order only held by chance.
+        ("pods", "0007_date_bounds_and_submission_keys"),
     ]
 
     operations = [migrations.RunPython(run(0), run(1))]

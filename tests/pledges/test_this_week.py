@@ -274,13 +274,19 @@ def test_query_count_is_the_same_for_10_and_200_donors(
     # of the cycle's recipients, told apart where two share one, as on the board.
     # For donors, 1 more since issue 14: the plan's lines are read without their people
     # (hundreds of them), and the donor's own recipients in a query of their own.
-    queries = 14 if who == "organizer" else 10
+    # For organizers, 1 more since then: the week's enrolled recipients are read as ids,
+    # and only the page of them shown with their people. For both, 1 fewer: the lines and
+    # what they owe come from the shared cache (pledges.services.week_owed).
+    # Counted on a second visit: the first one after a change fills the shared cache.
+    queries = 14 if who == "organizer" else 9
+    client.get(url(pod))
     with django_assert_num_queries(queries) as small:
         assert client.get(url(pod)).status_code == 200
     add_donors(pod, cycle, 190, start=10)
     # Week 6 has started, so a re-plan leaves it alone: build it afresh with everyone.
     Assignment.objects.filter(cycle=cycle, week=WEEK).delete()
     services.week_plan(cycle=cycle, week=WEEK)
+    client.get(url(pod))
     with django_assert_num_queries(queries) as large:
         assert client.get(url(pod)).status_code == 200
     assert len(small.captured_queries) == len(large.captured_queries)
@@ -292,11 +298,13 @@ def test_first_visit_of_the_week_builds_the_plan_in_a_fixed_number_of_queries(
     pledge(cycle, donor, "20.00")
     add_donors(pod, cycle, 10)
     client.force_login(donor)
-    with django_assert_max_num_queries(20) as small:
+    # Of which 6 are the test settings' database cache, which keeps what the week's lines
+    # owe (pledges.services.week_owed): Redis in production, no query.
+    with django_assert_max_num_queries(26) as small:
         assert client.get(url(pod)).status_code == 200
     Assignment.objects.all().delete()
     add_donors(pod, cycle, 190, start=10)
-    with django_assert_max_num_queries(20) as large:
+    with django_assert_max_num_queries(26) as large:
         assert client.get(url(pod)).status_code == 200
     assert len(small.captured_queries) == len(large.captured_queries)
     assert Assignment.objects.filter(cycle=cycle, week=WEEK).count() > 10
