@@ -19,6 +19,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from mutualaid import dates
@@ -80,12 +81,34 @@ class MutualAidAdminSite(admin.AdminSite):
     site_header = _("Mutual-aid pods")
     site_title = _("Mutual-aid pods")
     index_title = _("Organize your pods")
+    # No sidebar listing every model on every page: it cost a third of a cycle's page
+    # (its list of apps, with a permission check per model, and 6 KB of links), is
+    # hidden on a phone's width anyway, and repeats the index, one tap away in the
+    # header and the breadcrumbs.
+    enable_nav_sidebar = False
 
     def has_permission(self, request):
         user = request.user
         if not user.is_active:
             return False
         return is_site_admin(user) or bool(organized_pod_ids(request))
+
+    def each_context(self, request):
+        # Django builds every page's list of apps and models ("available_apps") for the
+        # sidebar, the only part of a page that reads it (the index builds its own).
+        # Built only if read.
+        request._app_list_unread = True
+        try:
+            context = super().each_context(request)
+        finally:
+            request._app_list_unread = False
+        context["available_apps"] = SimpleLazyObject(lambda: self.get_app_list(request))
+        return context
+
+    def get_app_list(self, request, app_label=None):
+        if getattr(request, "_app_list_unread", False):
+            return []
+        return super().get_app_list(request, app_label)
 
     def admin_view(self, view, cacheable=False):
         """Every model page, with the ids an action is asked to act on checked first:
@@ -218,7 +241,7 @@ class SamePodForm(forms.ModelForm):
 
 
 class PodScopeMixin:
-    """Scopes a model admin or inline to the pods the person organizes.
+    """Scopes a model admin to the pods the person organizes.
 
     `pod_path` is the lookup from the model to its pod ("pod", "cycle__pod"; "" for the
     Pod itself). The `organizer_can_*` flags say what organizers may do with their pods'
@@ -263,8 +286,7 @@ class PodScopeMixin:
         ids = organized_pod_ids(request)
         if not ids:
             return False
-        # An inline is handed its parent, which the parent admin has already scoped.
-        if obj is None or isinstance(self, admin.options.InlineModelAdmin):
+        if obj is None:
             return True
         return self.pod_id_of(obj) in ids
 
@@ -278,10 +300,9 @@ class PodScopeMixin:
             return super().has_view_permission(request, obj)
         return self.organizes(request, obj)
 
-    def has_add_permission(self, request, *args):
-        # ModelAdmin passes only the request; an inline also passes its parent.
+    def has_add_permission(self, request):
         if is_site_admin(request.user):
-            return super().has_add_permission(request, *args)
+            return super().has_add_permission(request)
         return self.organizer_can_add and self.organizes(request)
 
     def has_change_permission(self, request, obj=None):
@@ -452,7 +473,3 @@ class PodScopedAdmin(PodScopeMixin, admin.ModelAdmin):
         if getattr(request, "refused_by_database", False):
             form = type(form.__name__, (RefusedByDatabase, form), {})
         return form
-
-
-class PodScopedTabularInline(PodScopeMixin, admin.TabularInline):
-    pass

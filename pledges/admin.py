@@ -7,7 +7,6 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.db.models import F, Max
-from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -17,7 +16,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from mutualaid.admin import PodScopedAdmin, PodScopedTabularInline, SamePodForm
+from mutualaid.admin import PodScopedAdmin, SamePodForm
 from mutualaid.forms import add_service_errors
 from pledges import services
 from pledges.forms import NextCycleForm
@@ -52,54 +51,6 @@ class AssignmentAdmin(PodScopedAdmin):
     list_select_related = ["payer", "recipient", "cycle__pod"]
     search_fields = ["recipient__display_name", "payer__display_name", "payer__email"]
     readonly_on_change = ("cycle",)
-
-
-class EnrollmentFormSet(BaseInlineFormSet):
-    def add_fields(self, form, index):
-        super().add_fields(form, index)
-        field = form.fields.get("recipient")
-        if field is None:
-            return
-        # Only the recipients of this cycle's pod, read once for all the rows.
-        field.queryset = field.queryset.filter(pod_id=self.instance.pod_id)
-        if not hasattr(self, "_recipient_choices"):
-            self._recipient_choices = [("", field.empty_label)] + [
-                (recipient.pk, str(recipient)) for recipient in field.queryset
-            ]
-        field.choices = self._recipient_choices
-
-    def clean(self):
-        super().clean()
-        # A slot is held week by week (the database refuses two people holding one slot
-        # in a week): two rows of this page claiming one slot in overlapping weeks would
-        # only be caught there, after the others were saved.
-        held = []
-        for form in self.forms:
-            data = getattr(form, "cleaned_data", None) or {}
-            slot, first, last = data.get("slot"), data.get("first_week"), data.get("last_week")
-            if data.get("DELETE") or None in (slot, first, last) or last < first:
-                continue
-            for other_slot, other_first, other_last in held:
-                if slot == other_slot and first <= other_last and other_first <= last:
-                    raise ValidationError(
-                        _("Two recipients cannot both hold slot %(slot)s in week %(week)s.")
-                        % {"slot": slot, "week": max(first, other_first)}
-                    )
-            held.append((slot, first, last))
-
-
-class EnrollmentInline(PodScopedTabularInline):
-    model = Enrollment
-    pod_path = "cycle__pod"
-    formset = EnrollmentFormSet
-    fields = ["recipient", "slot", "first_week", "last_week", "status"]
-    # Shown, not set: an enrollment ends through "End their support" (with when and why),
-    # never by a status picked in a list.
-    readonly_fields = ["status"]
-    extra = 1
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("recipient", "cycle__pod")
 
 
 class CycleForm(SamePodForm):
@@ -160,10 +111,6 @@ class ConfirmForm(forms.Form):
     """An action whose only input is the organizer's yes."""
 
 
-# Beyond this many enrollments, a cycle's page links to them rather than listing them.
-INLINE_ENROLLMENTS = 30
-
-
 @admin.register(Cycle)
 class CycleAdmin(PodScopedAdmin):
     form = CycleForm
@@ -172,24 +119,10 @@ class CycleAdmin(PodScopedAdmin):
     list_filter = [("pod", RelatedOnlyFieldListFilter)]
     search_fields = ["pod__name"]
     readonly_on_change = ("pod",)
-    inlines = [EnrollmentInline]
     actions = ["start_next", "end_early", "export_receipts"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("pod")
-
-    def get_inlines(self, request, obj):
-        # A cycle being created has no pod yet to pick recipients from. A cycle of many
-        # recipients gets a link to its enrollments instead (enrollments_summary): a row
-        # of inputs for each would make a page that grows with the pod.
-        if obj is None or self._enrollment_count(obj) > INLINE_ENROLLMENTS:
-            return []
-        return self.inlines
-
-    def _enrollment_count(self, cycle):
-        if not hasattr(cycle, "_enrollment_count"):
-            cycle._enrollment_count = cycle.enrollments.count()
-        return cycle._enrollment_count
 
     def get_fieldsets(self, request, obj=None):
         # The number is given on creation (CycleForm) and shown after; the status is
@@ -201,13 +134,12 @@ class CycleAdmin(PodScopedAdmin):
         if obj is not None:
             fieldsets.append((_("Calendar"), {"fields": ["state", "ended_early_at"]}))
             fieldsets.append((_("This week"), {"fields": ["slots_used", "coverage"]}))
-            if self._enrollment_count(obj) > INLINE_ENROLLMENTS:
-                fieldsets.append(
-                    (
-                        capfirst(Enrollment._meta.verbose_name_plural),
-                        {"fields": ["enrollments_summary"]},
-                    )
+            fieldsets.append(
+                (
+                    capfirst(Enrollment._meta.verbose_name_plural),
+                    {"fields": ["enrollments_summary"]},
                 )
+            )
         return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
@@ -221,23 +153,18 @@ class CycleAdmin(PodScopedAdmin):
             "enrollments_summary",
         ]
 
-    @admin.display(description=_("recipients enrolled"))
+    @admin.display(description=_("recipients"))
     def enrollments_summary(self, cycle):
+        # Links, not rows: the Enrollment pages list a cycle's enrollments a page at a
+        # time, and add or end one with the same checks, whatever the pod's size. The
+        # counts are this week's figures (slots_used), read once.
         if cycle.pk is None:
             return "—"
-        count = self._enrollment_count(cycle)
-        listed = reverse("admin:recipients_enrollment_changelist")
         return format_html(
-            '{} <a href="{}?cycle__id__exact={}">{}</a> · <a href="{}?cycle={}">{}</a>',
-            ngettext(
-                "%(count)s recipient enrolled in this cycle.",
-                "%(count)s recipients enrolled in this cycle.",
-                count,
-            )
-            % {"count": count},
-            listed,
+            '<a href="{}?cycle__id__exact={}">{}</a> · <a href="{}?cycle={}">{}</a>',
+            reverse("admin:recipients_enrollment_changelist"),
             cycle.pk,
-            gettext("See and change their enrollments"),
+            gettext("See, change and end this cycle's enrollments"),
             reverse("admin:recipients_enrollment_add"),
             cycle.pk,
             gettext("Enroll a recipient"),

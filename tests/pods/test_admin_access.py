@@ -54,6 +54,26 @@ def test_organizer_enters_and_sees_their_models_but_not_people(client, organizer
     assert reverse("admin:auth_group_changelist") not in response.text
 
 
+def test_pages_have_no_sidebar_and_read_no_list_of_apps_but_the_index_has_it(
+    client, organizer, cycle
+):
+    # Each page's list of every app (and its permission checks) was for the sidebar
+    # only; the index, one tap away, lists them.
+    client.force_login(organizer)
+    page = client.get(reverse("admin:pods_cycle_change", args=[cycle.pk]))
+    assert page.status_code == 200
+    assert 'id="nav-sidebar"' not in page.text
+    assert reverse("admin:receipts_receipt_changelist") not in page.text
+    assert reverse("admin:index") in page.text
+    index = client.get(reverse("admin:index"))
+    assert [app["app_label"] for app in index.context["app_list"]] == [
+        "pledges",
+        "pods",
+        "receipts",
+        "recipients",
+    ]
+
+
 def test_organizer_cannot_list_or_open_people(client, organizer, donor, pod):
     client.force_login(organizer)
     assert client.get(reverse("admin:users_user_changelist")).status_code == 403

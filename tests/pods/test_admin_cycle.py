@@ -1,5 +1,5 @@
-"""The cycle admin: its figures, its enrollments, the rules of its form, planning the next
-cycle, ending a cycle early, and the CSV of its receipts."""
+"""The cycle admin: its figures, the links to its enrollments, the rules of its form,
+planning the next cycle, ending a cycle early, and the CSV of its receipts."""
 
 import csv
 import datetime
@@ -41,21 +41,31 @@ def changelist_url():
 
 def form_data(response, **changes):
     """What the change page would post back untouched, with `changes` applied."""
-    data = {}
     form = response.context["adminform"].form
-    forms = [form]
-    for inline in response.context["inline_admin_formsets"]:
-        management = inline.formset.management_form
-        for name in management.fields:
-            data[management.add_prefix(name)] = management[name].value()
-        forms += inline.formset.forms
-    for each in forms:
-        for name in each.fields:
-            value = each[name].value()
-            if value is not None:
-                data[each.add_prefix(name)] = value
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is not None:
+            data[form.add_prefix(name)] = value
     data.update(changes)
     return data
+
+
+def enroll_in_admin(client, cycle, recipient, *, slot, first_week=1, last_week=15):
+    """An organizer enrolling `recipient` from the Enrollment admin's add page, reached by
+    the cycle page's "Enroll a recipient"."""
+    return client.post(
+        reverse("admin:recipients_enrollment_add") + f"?cycle={cycle.pk}",
+        {
+            "cycle": cycle.pk,
+            "recipient": recipient.pk,
+            "slot": slot,
+            "first_week": first_week,
+            "last_week": last_week,
+            "status": "active",
+            "end_reason": "",
+        },
+    )
 
 
 def start_next(client, cycle, **fields):
@@ -172,63 +182,46 @@ def test_change_page_queries_do_not_grow_with_enrollments_and_pledges(
     assert len(few.captured_queries) == len(many.captured_queries)
 
 
-# Enrollments on the cycle page
+# Enrollments: summed up on the cycle page, listed, added and ended in the Enrollment admin
 
 
-def test_enrollment_rows_offer_only_the_cycles_pod_recipients(
-    organizer_client, organizer, cycle, enrollment, other_pod
+def test_change_page_links_to_the_cycles_enrollments_and_has_no_rows_of_them(
+    organizer_client, cycle, enrollment, second_enrollment
 ):
-    # Even an organizer of both pods is offered only this cycle's pod's recipients.
-    Membership.objects.create(pod=other_pod, user=organizer, role="organizer")
-    Recipient.objects.create(pod=other_pod, display_name="Zephyrine")
     response = organizer_client.get(change_url(cycle))
-    formset = response.context["inline_admin_formsets"][0].formset
-    for form in formset.forms:
-        assert {r.display_name for r in form.fields["recipient"].queryset} == {"Rosa"}
-    assert "Zephyrine" not in response.text
+    assert response.status_code == 200
+    assert response.context["inline_admin_formsets"] == []
+    assert 'name="enrollments-' not in response.text
+    enrollments = reverse("admin:recipients_enrollment_changelist")
+    assert f'href="{enrollments}?cycle__id__exact={cycle.pk}"' in response.text
+    add = reverse("admin:recipients_enrollment_add")
+    assert f'href="{add}?cycle={cycle.pk}"' in response.text
+    # The link's list is this cycle's, and its add page has the cycle filled in.
+    listed = organizer_client.get(f"{enrollments}?cycle__id__exact={cycle.pk}")
+    assert {e.recipient.display_name for e in listed.context["cl"].result_list} == {"Rosa", "Sam"}
+    adding = organizer_client.get(f"{add}?cycle={cycle.pk}")
+    assert adding.context["adminform"].form["cycle"].value() == str(cycle.pk)
 
 
 def test_enrolling_another_pods_recipient_is_rejected(
     organizer_client, organizer, cycle, enrollment, other_pod
 ):
+    # Even an organizer of both pods cannot put one pod's recipient in another's cycle.
     Membership.objects.create(pod=other_pod, user=organizer, role="organizer")
     stranger = Recipient.objects.create(pod=other_pod, display_name="Zephyrine")
-    page = organizer_client.get(change_url(cycle))
-    data = form_data(
-        page,
-        **{
-            "enrollments-1-recipient": stranger.pk,
-            "enrollments-1-slot": 2,
-            "enrollments-1-first_week": 1,
-            "enrollments-1-last_week": 15,
-            "enrollments-1-status": "active",
-        },
-    )
-    response = organizer_client.post(change_url(cycle), data)
+    response = enroll_in_admin(organizer_client, cycle, stranger, slot=2)
     assert response.status_code == 200
-    assert "Select a valid choice" in response.text
+    assert "These belong to different pods." in response.text
     assert cycle.enrollments.count() == 1
 
 
-def test_two_rows_in_one_slot_are_rejected_not_a_crash(organizer_client, cycle, enrollment, pod):
+def test_a_slot_held_in_those_weeks_is_rejected_not_a_crash(
+    organizer_client, cycle, enrollment, pod
+):
     sam = Recipient.objects.create(pod=pod, display_name="Sam")
-    page = organizer_client.get(change_url(cycle))
-    data = form_data(
-        page,
-        **{
-            "enrollments-1-recipient": sam.pk,
-            "enrollments-1-slot": 3,
-            "enrollments-1-first_week": 1,
-            "enrollments-1-last_week": 15,
-            "enrollments-1-status": "active",
-            "enrollments-0-slot": 3,
-        },
-    )
-    response = organizer_client.post(change_url(cycle), data)
+    response = enroll_in_admin(organizer_client, cycle, sam, slot=1)
     assert response.status_code == 200
-    assert "Two recipients cannot both hold slot 3 in week 1." in response.text
-    enrollment.refresh_from_db()
-    assert enrollment.slot == 1
+    assert "Rosa holds slot 1 in weeks 1 to 15." in response.text
     assert cycle.enrollments.count() == 1
 
 
@@ -238,25 +231,16 @@ def test_one_slot_held_by_two_recipients_one_after_the_other_is_fine(
     # A slot is held week by week: Rosa's enrollment ends after week 6, then Sam takes
     # her slot from week 7.
     sam = Recipient.objects.create(pod=pod, display_name="Sam")
-    page = organizer_client.get(change_url(cycle))
-    response = organizer_client.post(
-        change_url(cycle), form_data(page, **{"enrollments-0-last_week": 6})
-    )
+    rosa_url = reverse("admin:recipients_enrollment_change", args=[enrollment.pk])
+    page = organizer_client.get(rosa_url)
+    response = organizer_client.post(rosa_url, form_data(page, last_week=6))
     assert response.status_code == 302
-    page = organizer_client.get(change_url(cycle))
-    new_row = {
-        "enrollments-1-recipient": sam.pk,
-        "enrollments-1-slot": 1,
-        "enrollments-1-first_week": 6,
-        "enrollments-1-last_week": 15,
-        "enrollments-1-status": "active",
-    }
     # Not from week 6: Rosa still holds it then.
-    response = organizer_client.post(change_url(cycle), form_data(page, **new_row))
+    response = enroll_in_admin(organizer_client, cycle, sam, slot=1, first_week=6)
     assert response.status_code == 200
+    assert "Rosa holds slot 1 in weeks 1 to 6." in response.text
     assert cycle.enrollments.count() == 1
-    new_row["enrollments-1-first_week"] = 7
-    response = organizer_client.post(change_url(cycle), form_data(page, **new_row))
+    response = enroll_in_admin(organizer_client, cycle, sam, slot=1, first_week=7)
     assert response.status_code == 302
     assert [
         (e.recipient.display_name, e.slot, e.first_week, e.last_week)

@@ -1,6 +1,6 @@
 """The cycle form for volunteers: no raw number or status to set. A new cycle is numbered
-after the pod's last one; the number and the status are shown, not edited; an enrollment's
-status in the cycle's list is shown, not picked."""
+after the pod's last one; the number and the status are shown, not edited; enrollments
+are not changed from the cycle's page."""
 
 import datetime
 
@@ -50,7 +50,7 @@ def test_a_pods_first_cycle_is_number_one(client, pod, organizer):
     assert Cycle.objects.get(pod=pod).number == 1
 
 
-def test_the_change_page_shows_number_and_statuses_without_fields(
+def test_the_change_page_shows_number_and_status_without_fields(
     client, organizer, cycle, enrollment
 ):
     client.force_login(organizer)
@@ -59,7 +59,7 @@ def test_the_change_page_shows_number_and_statuses_without_fields(
     assert 'name="enrollments-0-status"' not in page
     assert "Running: week 6 of 15" in page
 
-    # A status posted by hand changes nothing.
+    # A number and an enrollment's row posted by hand change nothing.
     response = client.post(
         reverse("admin:pods_cycle_change", args=[cycle.pk]),
         {

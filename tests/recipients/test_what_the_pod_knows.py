@@ -283,7 +283,7 @@ def story(client, pod, earlier, cycle, organizer, donor, make_referral):
         },
     )
     assert response.status_code == 302
-    # An inline change of the cycle names her enrollment in the cycle's history, as the
+    # A change of the cycle names her enrollment in the cycle's history, as the
     # admin writes it (untranslated).
     with translation.override(None):
         LogEntry.objects.create(
