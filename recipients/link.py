@@ -29,7 +29,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 from django.utils.formats import date_format
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import conditional_escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import check_for_language, ngettext
@@ -167,14 +167,19 @@ def _cycle_receipts(recipient, cycle_id, number, *, token):
         .order_by("-sent_on", "-posted_at", "-pk")
         .values(*RECEIPT_FIELDS)
     )
-    money = money_formatter(recipient.pod.currency)
+    # Each value written (and escaped) once, however many receipts share it: a page's
+    # receipts have a few amounts, dates, weeks and senders between them.
+    money = functools.cache(money_formatter(recipient.pod.currency))
     zone = zoneinfo.ZoneInfo(recipient.pod.time_zone)
-    dates = functools.cache(lambda day: date_format(day, "DATE_FORMAT"))
-    methods = {value: str(label) for value, label in PaymentMethod.choices}
+    dates = functools.cache(lambda day: conditional_escape(date_format(day, "DATE_FORMAT")))
+    methods = {value: conditional_escape(label) for value, label in PaymentMethod.choices}
     cycle_week, sent_from = _("cycle %(number)s, week %(week)s"), _("from %(name)s")
+    weeks = functools.cache(
+        lambda week: conditional_escape(cycle_week % {"number": number, "week": week})
+    )
     senders = functools.cache(lambda name: format_isolated(sent_from, {"name": name}))
-    a_neighbor, from_a_neighbor = _("a neighbor"), _("from a neighbor")
-    confirmed = _("You confirmed it arrived (%(date)s).")
+    a_neighbor, from_a_neighbor = _("a neighbor"), conditional_escape(_("from a neighbor"))
+    confirmed = conditional_escape(_("You confirmed it arrived (%(date)s)."))
     added = {
         (True, True): _(
             "The sender added a reference and a screenshot; the pod keeps them until your "
@@ -204,7 +209,7 @@ def _cycle_receipts(recipient, cycle_id, number, *, token):
     live, voided = [], []
     for row in rows:
         amount, sent = money(row["amount"]), dates(row["sent_on"])
-        method = methods.get(row["method"], row["method"])
+        method = methods.get(row["method"]) or conditional_escape(row["method"])
         hint = added.get((bool(row["reference"]), bool(row["screenshot"])), "")
         if row["voided_at"] is not None:
             # Escaped part by part, the reason (someone's words) isolated as |bdi does.
@@ -212,8 +217,8 @@ def _cycle_receipts(recipient, cycle_id, number, *, token):
                 "amount": conditional_escape(amount),
                 "number": number,
                 "week": row["week"],
-                "date": conditional_escape(sent),
-                "method": conditional_escape(method),
+                "date": sent,
+                "method": method,
                 "reason": isolate(row["void_reason"]),
             }
             if hint:
@@ -224,22 +229,65 @@ def _cycle_receipts(recipient, cycle_id, number, *, token):
             sender = from_a_neighbor
         else:
             sender = senders(row["payer__display_name"] or a_neighbor)
-        when = cycle_week % {"number": number, "week": row["week"]}
+        # What follows the amount: cycle and week, date, method, who sent it.
+        details = f"{weeks(row['week'])} · {sent} · {method} · {sender}"
         receipt = {
             **row,
             "amount_text": amount,
-            # What follows the amount: cycle and week, date, method, who sent it.
-            "details": format_html("{} · {} · {} · {}", when, sent, method, sender),
+            "details": mark_safe(details),  # noqa: S308 - each part escaped
             "hint": hint,
         }
         if row["confirmed_at"]:
             day = timezone.localtime(row["confirmed_at"], zone).date()
-            receipt["confirmed_text"] = confirmed % {"date": dates(day)}
+            receipt["confirmed_text"] = mark_safe(confirmed % {"date": dates(day)})  # noqa: S308
             receipt["confirm_url"] = ""
         else:
             receipt["confirm_url"] = f"{head}/{row['pk']}/{tail}"
         live.append(receipt)
     return live, voided
+
+
+def _enrollment_lines(enrollments, *, pod, current):
+    """Each enrollment's two lines written once, as for the receipts: in the schedule (its
+    weeks and amount) and in what the pod knows (its slot, weeks, status, when and why it
+    ended). A recipient has one a cycle; the words are the template's messages."""
+    money = money_formatter(pod.currency)
+    zone = zoneinfo.ZoneInfo(pod.time_zone)
+    for enrollment in enrollments:
+        cycle = enrollment.cycle
+        values = {
+            "number": cycle.number,
+            "slot": enrollment.slot,
+            "week": enrollment.first_week,
+            "first": enrollment.first_week,
+            "last": enrollment.last_week,
+            "amount": money(cycle.weekly_amount),
+            "start": date_format(cycle.starts_on, "DATE_FORMAT"),
+        }
+        if enrollment.last_week == enrollment.first_week:
+            schedule = _("Cycle %(number)s (from %(start)s): %(amount)s for week %(week)s.")
+        elif enrollment.last_week > enrollment.first_week:
+            schedule = _(
+                "Cycle %(number)s (from %(start)s): %(amount)s a week, weeks %(first)s to %(last)s."
+            )
+        else:
+            schedule = _("Cycle %(number)s: ended before it began.")
+        enrollment.schedule_text = schedule % values
+        enrollment.is_current = enrollment == current
+        if enrollment.holds_weeks:
+            place = _("Cycle %(number)s, slot %(slot)s: weeks %(first)s to %(last)s")
+        else:
+            place = _("Cycle %(number)s, slot %(slot)s: no week")
+        parts = [place % values, enrollment.get_status_display()]
+        if enrollment.ended_at:
+            ended = timezone.localtime(enrollment.ended_at, zone)
+            parts.append(_("ended on %(date)s") % {"date": date_format(ended, "DATE_FORMAT")})
+        parts = [conditional_escape(part) for part in parts]
+        if enrollment.end_reason:
+            # Someone's words: isolated, as |bdi does.
+            why = conditional_escape(_("why: “%(reason)s”"))
+            parts.append(why % {"reason": isolate(enrollment.end_reason)})
+        enrollment.place_text = mark_safe(" · ".join(parts))  # noqa: S308 - each part escaped
 
 
 def _summary(row, *, money, url=""):
@@ -297,6 +345,7 @@ def link(request, recipient):
         ]
     referral = Referral.objects.filter(recipient=recipient).prefetch_related("moves").first()
     current = services.current_enrollment(recipient, among=enrollments)
+    _enrollment_lines(enrollments, pod=recipient.pod, current=current)
     left = enrollments[0] if enrollments else None
     if left is not None and left.status != Enrollment.Status.LEFT:
         left = None
