@@ -35,6 +35,7 @@ NO_STORE = frozenset(
         "receipts:screenshot",
         # Secret links: a recipient's own pages, a new invitation's link, joining by one.
         "recipients:link",
+        "recipients:link_cycle",
         "recipients:confirm_arrival",
         "recipients:leave",
         "pods:invitation_create",

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -31,15 +31,33 @@ STORAGE_DOWN = _(
 )
 
 
+LIVE = Q(voided_at=None)
+
+
 class ReceiptQuerySet(models.QuerySet):
     def for_pod(self, pod):
         return self.filter(pod=pod)
 
     def live(self):
-        return self.filter(voided_at=None)
+        return self.filter(LIVE)
 
     def voided(self):
-        return self.exclude(voided_at=None)
+        return self.exclude(LIVE)
+
+    def by_cycle(self):
+        """One row per cycle, the newest first: its id and number, how many live receipts
+        (`count`), their `total` (None for none) and how many of them are not confirmed
+        yet (`unconfirmed`), and how many were `voided`. One query, whatever the count."""
+        return (
+            self.values("cycle_id", "cycle__number")
+            .annotate(
+                count=Count("pk", filter=LIVE),
+                total=Sum("amount", filter=LIVE),
+                unconfirmed=Count("pk", filter=LIVE & Q(confirmed_at=None)),
+                voided=Count("pk", filter=~LIVE),
+            )
+            .order_by("-cycle__number")
+        )
 
     def total(self):
         return self.aggregate(total=Sum("amount"))["total"] or 0

@@ -29,18 +29,20 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 from django.utils.formats import date_format
+from django.utils.html import conditional_escape
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import check_for_language
+from django.utils.safestring import mark_safe
+from django.utils.translation import check_for_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.defaults import page_not_found
 
 from mutualaid.money import money_formatter
-from mutualaid.text import format_isolated
-from pods.models import hash_token
+from mutualaid.text import format_isolated, isolate
+from pods.models import Cycle, hash_token
 from recipients import services
 from recipients.forms import EndForm
-from recipients.models import Enrollment, Recipient, Referral
+from recipients.models import Enrollment, PaymentMethod, Recipient, Referral
 
 LINK_MISSES_ALLOWED = 20
 LINK_MISS_WINDOW = 10 * 60
@@ -135,80 +137,299 @@ def recipient_link_view(view):
     return wrapper
 
 
+# What a receipt's line is written from, and nothing more: plain values, not model
+# instances, since a cycle can hold dozens.
+RECEIPT_FIELDS = [
+    "pk",
+    "week",
+    "amount",
+    "method",
+    "sent_on",
+    "reference",
+    "screenshot",
+    "confirmed_at",
+    "voided_at",
+    "void_reason",
+    "payer__display_name",
+    "payer__anonymous_to_recipients",
+]
+
+
+def _cycle_receipts(recipient, cycle_id, number, *, token):
+    """(live, voided): the receipts of one cycle to `recipient`, newest first, each a dict
+    with its whole line written here once (amount, cycle and week, dates, method, sender,
+    what the sender added, its "It arrived" address; a voided one's line with its reason),
+    so that the template's loop only puts them in place: per receipt, a filter, {% url %}
+    or {% translate %} costs a lookup, and pages list dozens. The words are the messages
+    the templates said before."""
+    rows = (
+        recipient.receipts.filter(cycle_id=cycle_id)
+        .order_by("-sent_on", "-posted_at", "-pk")
+        .values(*RECEIPT_FIELDS)
+    )
+    # Each value written (and escaped) once, however many receipts share it: a page's
+    # receipts have a few amounts, dates, weeks and senders between them.
+    money = functools.cache(money_formatter(recipient.pod.currency))
+    zone = zoneinfo.ZoneInfo(recipient.pod.time_zone)
+    dates = functools.cache(lambda day: conditional_escape(date_format(day, "DATE_FORMAT")))
+    methods = {value: conditional_escape(label) for value, label in PaymentMethod.choices}
+    cycle_week, sent_from = _("cycle %(number)s, week %(week)s"), _("from %(name)s")
+    weeks = functools.cache(
+        lambda week: conditional_escape(cycle_week % {"number": number, "week": week})
+    )
+    senders = functools.cache(lambda name: format_isolated(sent_from, {"name": name}))
+    a_neighbor, from_a_neighbor = _("a neighbor"), conditional_escape(_("from a neighbor"))
+    confirmed = conditional_escape(_("You confirmed it arrived (%(date)s)."))
+    added = {
+        (True, True): _(
+            "The sender added a reference and a screenshot; the pod keeps them until your "
+            "data is erased."
+        ),
+        (True, False): _(
+            "The sender added a reference; the pod keeps it until your data is erased."
+        ),
+        (False, True): _(
+            "The sender added a screenshot; the pod keeps it until your data is erased."
+        ),
+    }
+    added_to_voided = conditional_escape(
+        _(
+            "The sender added a reference or a screenshot; the pod keeps it until your data "
+            "is erased."
+        )
+    )
+    voided_line = conditional_escape(
+        _(
+            "%(amount)s · cycle %(number)s, week %(week)s · %(date)s · %(method)s · "
+            "voided: “%(reason)s”"
+        )
+    )
+    # Each "It arrived" posts to its receipt's own address: reversed once, the id put in.
+    head, _zero, tail = reverse("recipients:confirm_arrival", args=[token, 0]).rpartition("/0/")
+    live, voided = [], []
+    for row in rows:
+        amount, sent = money(row["amount"]), dates(row["sent_on"])
+        method = methods.get(row["method"]) or conditional_escape(row["method"])
+        hint = added.get((bool(row["reference"]), bool(row["screenshot"])), "")
+        if row["voided_at"] is not None:
+            # Escaped part by part, the reason (someone's words) isolated as |bdi does.
+            line = voided_line % {
+                "amount": conditional_escape(amount),
+                "number": number,
+                "week": row["week"],
+                "date": sent,
+                "method": method,
+                "reason": isolate(row["void_reason"]),
+            }
+            if hint:
+                line += " · " + added_to_voided
+            voided.append({**row, "line": mark_safe(line)})  # noqa: S308 - escaped above
+            continue
+        if row["payer__anonymous_to_recipients"]:
+            sender = from_a_neighbor
+        else:
+            sender = senders(row["payer__display_name"] or a_neighbor)
+        # What follows the amount: cycle and week, date, method, who sent it.
+        details = f"{weeks(row['week'])} · {sent} · {method} · {sender}"
+        receipt = {
+            **row,
+            "amount_text": amount,
+            "details": mark_safe(details),  # noqa: S308 - each part escaped
+            "hint": hint,
+        }
+        if row["confirmed_at"]:
+            day = timezone.localtime(row["confirmed_at"], zone).date()
+            receipt["confirmed_text"] = mark_safe(confirmed % {"date": dates(day)})  # noqa: S308
+            receipt["confirm_url"] = ""
+        else:
+            receipt["confirm_url"] = f"{head}/{row['pk']}/{tail}"
+        live.append(receipt)
+    return live, voided
+
+
+def _enrollment_lines(enrollments, *, pod, current):
+    """Each enrollment's two lines written once, as for the receipts: in the schedule (its
+    weeks and amount) and in what the pod knows (its slot, weeks, status, when and why it
+    ended). A recipient has one a cycle; the words are the template's messages."""
+    money = money_formatter(pod.currency)
+    zone = zoneinfo.ZoneInfo(pod.time_zone)
+    for enrollment in enrollments:
+        cycle = enrollment.cycle
+        values = {
+            "number": cycle.number,
+            "slot": enrollment.slot,
+            "week": enrollment.first_week,
+            "first": enrollment.first_week,
+            "last": enrollment.last_week,
+            "amount": money(cycle.weekly_amount),
+            "start": date_format(cycle.starts_on, "DATE_FORMAT"),
+        }
+        if enrollment.last_week == enrollment.first_week:
+            schedule = _("Cycle %(number)s (from %(start)s): %(amount)s for week %(week)s.")
+        elif enrollment.last_week > enrollment.first_week:
+            schedule = _(
+                "Cycle %(number)s (from %(start)s): %(amount)s a week, weeks %(first)s to %(last)s."
+            )
+        else:
+            schedule = _("Cycle %(number)s: ended before it began.")
+        enrollment.schedule_text = schedule % values
+        enrollment.is_current = enrollment == current
+        if enrollment.holds_weeks:
+            place = _("Cycle %(number)s, slot %(slot)s: weeks %(first)s to %(last)s")
+        else:
+            place = _("Cycle %(number)s, slot %(slot)s: no week")
+        parts = [place % values, enrollment.get_status_display()]
+        if enrollment.ended_at:
+            ended = timezone.localtime(enrollment.ended_at, zone)
+            parts.append(_("ended on %(date)s") % {"date": date_format(ended, "DATE_FORMAT")})
+        parts = [conditional_escape(part) for part in parts]
+        if enrollment.end_reason:
+            # Someone's words: isolated, as |bdi does.
+            why = conditional_escape(_("why: “%(reason)s”"))
+            parts.append(why % {"reason": isolate(enrollment.end_reason)})
+        enrollment.place_text = mark_safe(" · ".join(parts))  # noqa: S308 - each part escaped
+
+
+def _summary(row, *, money, url=""):
+    """One cycle in a line, from a row of by_cycle(): its receipts and their total, how
+    many wait for the recipient's "It arrived", how many were voided; `url`, its page."""
+    parts = [
+        ngettext("one receipt, %(total)s", "%(count)s receipts, %(total)s in all", row["count"])
+        % {"count": row["count"], "total": money(row["total"] or 0)}
+    ]
+    if row["unconfirmed"]:
+        parts.append(
+            ngettext("one not confirmed yet", "%(count)s not confirmed yet", row["unconfirmed"])
+            % {"count": row["unconfirmed"]}
+        )
+    if row["voided"]:
+        parts.append(
+            ngettext("one voided", "%(count)s voided", row["voided"]) % {"count": row["voided"]}
+        )
+    return {
+        "number": row["cycle__number"],
+        "name": _("Cycle %(number)s") % {"number": row["cycle__number"]},
+        "text": " · ".join(parts),
+        "url": url,
+    }
+
+
 @require_http_methods(["GET", "HEAD"])
 @recipient_link_view
 def link(request, recipient):
-    """The pod's name, the recipient's schedule, the receipts sent to them (confirm each
-    one's arrival), a way to leave, and all that the pod knows about them. No one's
-    payment handle but their own."""
+    """The pod's name, the recipient's schedule, the latest cycle's receipts (confirm each
+    one's arrival), a line for each earlier cycle leading to its own page, a way to leave,
+    and all that the pod knows about them. No one's payment handle but their own.
+
+    The page stays a few lines however long the history: only one cycle's receipts are
+    listed, and the same queries are made for two receipts as for two hundred."""
+    token = request.recipient_token
     enrollments = list(
-        recipient.enrollments.select_related("cycle").order_by("-cycle__number", "-first_week")
+        recipient.enrollments.select_related("cycle__pod").order_by("-cycle__number", "-first_week")
     )
-    # Voided ones too, in the same query: the pod keeps them, and this page says so.
-    every_receipt = list(
-        recipient.receipts.select_related("payer", "cycle").order_by(
-            "-sent_on", "-posted_at", "-pk"
-        )
-    )
-    receipts = [r for r in every_receipt if not r.is_void]
-    # Written once per value, not by a filter per card: a recipient of a few cycles has
-    # hundreds of receipts, and each amount, date and sender's name costs a lookup.
+    # The latest cycle the pod sent them money in (or voided a receipt in) is listed in
+    # full; each earlier one is a line that links to its page.
+    cycles = list(recipient.receipts.by_cycle())
     money = money_formatter(recipient.pod.currency)
-    zone = zoneinfo.ZoneInfo(recipient.pod.time_zone)
-    # The same words as the template's {% blocktranslate %} (the same messages), said
-    # here once a receipt rather than by a tag with its own lookups.
-    cycle_week, sent_from = _("cycle %(number)s, week %(week)s"), _("from %(name)s")
-    a_neighbor = _("from a neighbor")
-    for receipt in every_receipt:
-        receipt.amount_text = money(receipt.amount)
-        receipt.when_text = cycle_week % {"number": receipt.cycle.number, "week": receipt.week}
-        payer = receipt.payer
-        receipt.from_text = (
-            a_neighbor
-            if payer.anonymous_to_recipients
-            else format_isolated(sent_from, {"name": payer.display_name or _("a neighbor")})
+    receipts, voided, latest, earlier = [], [], None, []
+    if cycles:
+        latest = _summary(cycles[0], money=money)
+        receipts, voided = _cycle_receipts(
+            recipient, cycles[0]["cycle_id"], latest["number"], token=token
         )
-        receipt.sent_text = date_format(receipt.sent_on, "DATE_FORMAT")
-        if receipt.confirmed_at:
-            receipt.confirmed_text = date_format(
-                timezone.localtime(receipt.confirmed_at, zone), "DATE_FORMAT"
-            )
+        # Reversed once, each cycle's number put in (as for the receipts' addresses).
+        head, _zero, tail = reverse("recipients:link_cycle", args=[token, 0]).rpartition("/0/")
+        earlier = [
+            _summary(row, money=money, url=f"{head}/{row['cycle__number']}/{tail}")
+            for row in cycles[1:]
+        ]
     referral = Referral.objects.filter(recipient=recipient).prefetch_related("moves").first()
-    current = services.current_enrollment(recipient)
-    latest = enrollments[0] if enrollments else None
-    # The latest cycle's receipts up front; years of older ones fold away below them.
-    recent_cycle = latest.cycle_id if latest else None
-    recent = [r for r in receipts if r.cycle_id == recent_cycle or recent_cycle is None]
-    earlier = [r for r in receipts if r.cycle_id != recent_cycle and recent_cycle is not None]
-    left = latest if latest and latest.status == Enrollment.Status.LEFT else None
+    current = services.current_enrollment(recipient, among=enrollments)
+    _enrollment_lines(enrollments, pod=recipient.pod, current=current)
+    left = enrollments[0] if enrollments else None
+    if left is not None and left.status != Enrollment.Status.LEFT:
+        left = None
     return render(
         request,
         "recipients/link.html",
         {
             "recipient": recipient,
             "pod": recipient.pod,
-            "token": request.recipient_token,
+            "token": token,
             "enrollments": enrollments,
             "current": current,
             "left": left,
             "left_until": left.cycle.week_ends_on(left.last_week) if left else None,
+            "latest": latest,
             "receipts": receipts,
-            "voided": [r for r in every_receipt if r.is_void],
-            "recent": recent,
+            "voided": voided,
             "earlier": earlier,
+            # The honest counts, of every cycle: what the pod keeps, listed or not.
+            "receipt_count": sum(row["count"] for row in cycles),
+            "voided_count": sum(row["voided"] for row in cycles),
+            "earlier_voided": sum(row["voided"] for row in cycles[1:]),
             "referral": referral,
             "retention_days": settings.RECIPIENT_RETENTION_DAYS,
         },
     )
 
 
+@require_http_methods(["GET", "HEAD"])
+@recipient_link_view
+def link_cycle(request, recipient, number):
+    """One cycle's receipts to the recipient, as the main page lists the latest cycle's
+    (confirm each one's arrival from here too), and the ones of it that were voided, with
+    their reasons. Any cycle of their pod; another pod's, or none, is a plain 404."""
+    cycle = Cycle.objects.filter(pod_id=recipient.pod_id, number=number).first()
+    if cycle is None:
+        return page_not_found(request, Http404())
+    receipts, voided = _cycle_receipts(
+        recipient, cycle.pk, cycle.number, token=request.recipient_token
+    )
+    money = money_formatter(recipient.pod.currency)
+    summary = {
+        "cycle__number": cycle.number,
+        "count": len(receipts),
+        "total": sum(r["amount"] for r in receipts),
+        "unconfirmed": sum(1 for r in receipts if not r["confirmed_at"]),
+        "voided": len(voided),
+    }
+    return render(
+        request,
+        "recipients/link_cycle.html",
+        {
+            "recipient": recipient,
+            "pod": recipient.pod,
+            "token": request.recipient_token,
+            "cycle": cycle,
+            "summary": _summary(summary, money=money),
+            "receipts": receipts,
+            "voided": voided,
+        },
+    )
+
+
+def _back(request, *, then=""):
+    """Where a form of the recipient's pages goes back to: its `next`, when that is one of
+    this recipient's own pages on this site, else their main page; `then` appended."""
+    home = reverse("recipients:link", args=[request.recipient_token])
+    back = request.POST.get("next", "")
+    if not (
+        back.startswith(home)
+        and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
+    ):
+        back = home
+    return redirect(back + then)
+
+
 @require_POST
 @recipient_link_view
 def confirm_arrival(request, recipient, pk):
-    """ "It arrived": recorded once, the first time."""
+    """ "It arrived": recorded once, the first time. Back to the receipt, on the page the
+    button was on (the main page, or a cycle's)."""
     if not services.confirm_arrival(recipient=recipient, receipt_id=pk):
         return page_not_found(request, Http404())
-    return redirect(reverse("recipients:link", args=[request.recipient_token]) + f"#receipt-{pk}")
+    return _back(request, then=f"#receipt-{pk}")
 
 
 @require_http_methods(["GET", "POST"])
@@ -245,11 +466,4 @@ def language(request, recipient):
     if chosen in dict(settings.LANGUAGES) and check_for_language(chosen):
         recipient.language = chosen
         recipient.save(update_fields=["language"])
-    home = reverse("recipients:link", args=[request.recipient_token])
-    back = request.POST.get("next", "")
-    if not (
-        back.startswith(home)
-        and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
-    ):
-        back = home
-    return redirect(back)
+    return _back(request)

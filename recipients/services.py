@@ -126,11 +126,15 @@ def enroll_weeks(cycle: Cycle, *, for_referral: Referral | None = None) -> list[
     ]
 
 
-def current_enrollment(recipient: Recipient) -> Enrollment | None:
+def current_enrollment(recipient: Recipient, *, among=None) -> Enrollment | None:
     """The enrollment that leaving or ending would end: in the running cycle, else in a
-    planned one. None when the person is not enrolled in a cycle that is not over."""
-    enrollments = (
-        recipient.enrollments.active().select_related("cycle__pod").order_by("cycle__number")
+    planned one. None when the person is not enrolled in a cycle that is not over.
+    `among`: all of the recipient's enrollments, with their cycles and pod, when a page
+    has fetched them anyway (the same choice, without a query of its own)."""
+    if among is None:
+        among = recipient.enrollments.active().select_related("cycle__pod")
+    enrollments = sorted(
+        (e for e in among if e.status == Enrollment.Status.ACTIVE), key=lambda e: e.cycle.number
     )
     return next((e for e in enrollments if e.cycle.status() != Cycle.Status.CLOSED), None)
 

@@ -36,6 +36,7 @@ urlpatterns = [
     ),
     # The recipient's private link: no sign-in, the secret is the key.
     path("r/<str:token>/", link.link, name="link"),
+    path("r/<str:token>/cycles/<int:number>/", link.link_cycle, name="link_cycle"),
     path("r/<str:token>/receipts/<int:pk>/arrived/", link.confirm_arrival, name="confirm_arrival"),
     path("r/<str:token>/leave/", link.leave, name="leave"),
     path("r/<str:token>/language/", link.language, name="link_language"),

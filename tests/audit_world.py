@@ -38,6 +38,8 @@ class PodIds:
     # The donor's way out of the alert emails (a signed link, no sign-in).
     unsubscribe_token: str
     week: int
+    # A cycle of the pod, by its number (the recipient's cycle pages).
+    cycle_number: int
     donor_upload: str
     recipient_upload: str
 
@@ -121,6 +123,7 @@ def furnish(pod, cycle, *, organizer, donor, name) -> PodIds:
         invitation_token=invitation_token,
         unsubscribe_token=unsubscribe_token(donor),
         week=cycle.current_week() + 1,
+        cycle_number=cycle.number,
         donor_upload=str(donor_upload.pk),
         recipient_upload=str(recipient_upload.pk),
     )

@@ -59,6 +59,7 @@ UPLOAD_KIND = {
 MISSING_UPLOAD = "00000000-0000-4000-8000-000000000000"
 TOKEN_KIND = {
     "recipients:link": "recipient_token",
+    "recipients:link_cycle": "recipient_token",
     "recipients:confirm_arrival": "recipient_token",
     "recipients:leave": "recipient_token",
     "recipients:erase": "recipient_token",
@@ -179,6 +180,9 @@ def kwargs_for(name, params, ids, variant, *, other):
         elif param == "week":
             huge = {"huge": HUGE_ID, "missing": 999, "no_pod": 999}
             kwargs[param] = huge.get(variant, ids.week)
+        elif param == "number":
+            huge = {"huge": HUGE_ID, "missing": MISSING_ID, "no_pod": MISSING_ID}
+            kwargs[param] = huge.get(variant, ids.cycle_number)
         elif param == "upload":
             if variant in ("missing", "no_pod", "huge"):
                 kwargs[param] = MISSING_UPLOAD
@@ -242,8 +246,8 @@ def requests_for(name, params, maple, elm):
     for variant in ("cross", "missing", "huge", "no_pod"):
         needs = {
             "cross": {"pk"},
-            "missing": {"pk", "token", "week"},
-            "huge": {"pk", "week"},
+            "missing": {"pk", "token", "week", "number"},
+            "huge": {"pk", "week", "number"},
             "no_pod": {"slug"},
         }
         if not needs[variant] & set(params):

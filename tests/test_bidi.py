@@ -252,7 +252,10 @@ def pages(pod, typed):
             reverse("receipts:receipt_detail", args=[slug, typed.voided.pk]),
             reverse("home"),
         ],
-        None: [reverse("recipients:link", args=[typed.token])],
+        None: [
+            reverse("recipients:link", args=[typed.token]),
+            reverse("recipients:link_cycle", args=[typed.token, 1]),
+        ],
     }
 
 

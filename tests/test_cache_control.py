@@ -145,6 +145,8 @@ def url_of(name, world):
         kwargs["token"] = world["token"]
     if "<int:week>" in route:
         kwargs["week"] = 6
+    if "<int:number>" in route:
+        kwargs["number"] = 1
     if "<uuid:upload>" in route:
         kwargs["upload"] = world["rows"]["donors" if name.startswith("pods:") else "recipients"].pk
     if "<int:pk>" in route:
@@ -171,7 +173,7 @@ def test_every_pod_page_is_found():
     """The walk finds the pages of every app of a pod and the recipients' private link."""
     assert {"pods:dashboard", "pods:this_week", "pods:plan", "pods:alerts"} <= set(POD_PAGES)
     assert {"receipts:board", "receipts:export", "recipients:recipient"} <= set(POD_PAGES)
-    assert {"recipients:link", "recipients:leave"} <= set(POD_PAGES)
+    assert {"recipients:link", "recipients:link_cycle", "recipients:leave"} <= set(POD_PAGES)
     assert len(POD_PAGES) >= 25
 
 

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from pods.models import Membership
+from pods.models import Cycle, Membership
 from receipts.models import Receipt
 from recipients.models import Enrollment, Recipient
 from tests.pods.crowd import add_donors
@@ -104,6 +104,11 @@ def member_pages(pod, cycle, recipient_link, organizer, donor):
         ("members", donor, reverse("pods:members", args=[pod.slug])),
         ("pledge", donor, reverse("pods:pledge", args=[pod.slug])),
         ("recipient's page", None, reverse("recipients:link", args=[recipient_link])),
+        (
+            "recipient's cycle page",
+            None,
+            reverse("recipients:link_cycle", args=[recipient_link, cycle.number]),
+        ),
     ]
 
 
@@ -226,6 +231,84 @@ def test_the_recipients_page_posts_every_it_arrived_from_one_form(
     for receipt in Receipt.objects.filter(recipient=recipient):
         url = reverse("recipients:confirm_arrival", args=[recipient_link, receipt.pk])
         assert f'formaction="{url}"' in text
+
+
+def paid_in_earlier_cycles(cycle, recipient, payers, organizer, numbers, *, per_week=5):
+    """Cycles `numbers` before `cycle` (back to back, 15 weeks each), `recipient` enrolled
+    in each and paid `per_week` times a week, a fifth of it voided, a third confirmed."""
+    pod, now = cycle.pod, timezone.now()
+    for number in numbers:
+        earlier = Cycle.objects.create(
+            pod=pod,
+            number=number,
+            starts_on=cycle.starts_on - datetime.timedelta(days=105 * (cycle.number - number)),
+            weeks=15,
+            weekly_amount=cycle.weekly_amount,
+            slots=cycle.slots,
+        )
+        Enrollment.objects.create(recipient=recipient, cycle=earlier, slot=1, last_week=15)
+        Receipt.objects.bulk_create(
+            Receipt(
+                pod=pod,
+                cycle=earlier,
+                week=n // per_week + 1,
+                recipient=recipient,
+                payer=payers[n % len(payers)],
+                posted_by=organizer,
+                amount=Decimal("35.00"),
+                method="cashapp",
+                sent_on=earlier.week_starts_on(n // per_week + 1),
+                reference=f"ref {n}",
+                confirmed_at=now if n % 3 == 0 else None,
+                voided_at=now if n % 5 == 0 else None,
+                voided_by=organizer if n % 5 == 0 else None,
+                void_reason="Wrong amount" if n % 5 == 0 else "",
+            )
+            for n in range(15 * per_week)
+        )
+
+
+def test_the_recipients_page_lists_one_cycle_however_many_they_were_paid_in(
+    world, pod, cycle, organizer, donor, recipient, recipient_link
+):
+    """Each earlier cycle is a line that leads to its own page: ten more cycles of
+    receipts (750 of them) add ten short lines and no query."""
+    url = reverse("recipients:link", args=[recipient_link])
+    client = Client()
+    Cycle.objects.filter(pk=cycle.pk).update(number=13)
+    cycle.refresh_from_db()
+    payers = add_donors(pod, cycle, 20)
+
+    def measured():
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        return response, len(queries)
+
+    paid_in_earlier_cycles(cycle, recipient, payers, organizer, [11, 12])
+    few, few_queries = measured()
+    paid_in_earlier_cycles(cycle, recipient, payers, organizer, range(1, 11))
+    many, many_queries = measured()
+    assert many_queries == few_queries
+    assert len(many.content) < MAX_BYTES / 4
+    # A few lines a cycle (its schedule, its place, its line), none of its receipts.
+    assert (len(many.content) - len(few.content)) / 10 < 1_000
+    assert len(many.context["earlier"]) == 12
+    assert many.context["receipt_count"] == 12 * 60 + 2
+    assert many.context["voided_count"] == 12 * 15
+    assert len(many.context["receipts"]) == 2
+    assert many.context["voided"] == []
+    text = many.text
+    for number in range(1, 13):
+        link = reverse("recipients:link_cycle", args=[recipient_link, number])
+        assert f'<a href="{link}">Cycle {number}</a>: 60 receipts, $2,100.00 in all' in text
+    assert text.count('id="receipt-') == 2
+    # Each of those cycles' pages holds its own, with the voided ones and their reasons.
+    page = client.get(reverse("recipients:link_cycle", args=[recipient_link, 4]))
+    assert page.text.count('id="receipt-') == 75
+    assert page.text.count("Wrong amount") == 15
+    assert len(page.content) < MAX_BYTES
 
 
 def test_in_a_big_pod_the_payer_filter_is_reached_from_the_names_in_the_list(

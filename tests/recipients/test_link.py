@@ -181,7 +181,7 @@ def test_receipts_to_them_show_amount_date_method_and_payer(
     make_receipt(recipient, week=1, amount="100.00")
     make_receipt(recipient, week=2, amount="75.00", payer=organizer)
     response = client.get(url(recipient_link))
-    assert [str(r.amount) for r in response.context["receipts"]] == ["75.00", "100.00"]
+    assert [str(r["amount"]) for r in response.context["receipts"]] == ["75.00", "100.00"]
     assert "$100.00" in response.text
     assert "Cash App" in response.text
     assert "from <bdi>Dana</bdi>" in response.text

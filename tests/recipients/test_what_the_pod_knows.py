@@ -8,6 +8,7 @@ import datetime
 import html
 import io
 import json
+import re
 import zoneinfo
 from decimal import Decimal
 
@@ -320,6 +321,20 @@ def page(client, token):
     return html.unescape(response.content.decode())
 
 
+def with_cycle_pages(client, token):
+    """Her page and, after it, every earlier cycle's page that it links to: each earlier
+    cycle's receipts (voided ones too) are listed on their cycle's page, not hers."""
+    text = page(client, token)
+    cycles = reverse("recipients:link_cycle", args=[token, 0]).removesuffix("0/")
+    linked = re.findall(rf'href="({re.escape(cycles)}\d+/)"', text)
+    assert linked, "no earlier cycle is linked"
+    for address in linked:
+        response = client.get(address)
+        assert response.status_code == 200
+        text += html.unescape(response.content.decode())
+    return text
+
+
 def rows_of(recipient):
     """Every stored row about `recipient`, by model label."""
     referrals = Referral.objects.filter(recipient=recipient)
@@ -348,8 +363,8 @@ def own_line(text, label, row):
 
 def test_the_page_shows_exactly_what_is_stored(client, story, pod):
     rosa, token, _ana = story
-    text = page(client, token)
-    knows = " ".join(text.split('id="knows-heading"')[1].split())
+    text = with_cycle_pages(client, token)
+    knows = " ".join(page(client, token).split('id="knows-heading"')[1].split())
     shown = 0
     for label, rows in rows_of(rosa).items():
         for row in rows:
@@ -367,7 +382,7 @@ def test_the_page_shows_exactly_what_is_stored(client, story, pod):
     assert HANDLE in knows and CONTACT in knows and NOTE in knows and MOVE_REASON in knows
     assert "Cycle 1, slot 1: weeks 1 to 8 · left" in knows
     assert "Cycle 2, slot 1: weeks 1 to 15 · active" in knows
-    assert "3 receipts, listed above" in knows
+    assert "3 receipts: the latest cycle's listed above, each earlier cycle's on" in knows
     assert "One more receipt was posted by mistake and voided" in knows
     # And nothing else: not Ana, not the sender's reference, not the old handle.
     for other in ("Ana Stays", "@ana-stays", "555-0777", "for Ana", REFERENCE, "$rosa-old"):
