@@ -15,12 +15,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import localize_input
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from mutualaid.forms import add_service_errors
+from mutualaid.money import money_formatter
 from mutualaid.pwa import SHARED_FILE_FIELD
+from mutualaid.text import isolate
 from pledges import services
 from pledges.forms import PlanFormSet, PledgeForm
 from pledges.models import Pledge
@@ -210,6 +214,12 @@ class RecipientRow:
     # reassigns it in the plan editor.
     shortfall: Decimal = Decimal("0.00")
     unasked: Decimal = Decimal("0.00")
+    # Written once by _whole_plan: "Paid by N neighbors", "$X planned", "Short $Y", and
+    # the list of payers and amounts (HTML, each part escaped).
+    paid_by: str = ""
+    planned_text: str = ""
+    short_text: str = ""
+    payers: str = ""
     # The plan editor's: this recipient's lines as a form, and a refusal of the service.
     formset: object = None
     error: str = ""
@@ -380,6 +390,21 @@ def _whole_plan(cycle, week, owed, now, *, names=None, sent=None, page=None):
                     payer_name=names.get(line.assignment.payer_id, ""),
                 )
             )
+    # Each row's words and its payers' list written here once, not by a tag per line
+    # with its own lookups: a page shows a score of recipients and a hundred lines.
+    money = money_formatter(cycle.pod.currency)
+    for row in rows.values():
+        count = len(row.lines)
+        row.paid_by = ngettext(
+            "Paid by %(count)s neighbor", "Paid by %(count)s neighbors", count
+        ) % {"count": count}
+        row.planned_text = _("%(planned)s planned") % {"planned": money(row.planned)}
+        row.short_text = _("Short %(short)s") % {"short": money(row.shortfall)}
+        row.payers = format_html_join(
+            "",
+            "<li>{}: {}</li>",
+            ((isolate(line.payer_name), money(line.assignment.amount)) for line in row.lines),
+        )
     context["rows"] = list(rows.values())
     return context
 
