@@ -12,6 +12,8 @@ from botocore.config import Config
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from mutualaid.database import check_connection
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -118,10 +120,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "max_size": env.int("DATABASE_POOL_MAX", default=10),
             "timeout": env.float("DATABASE_POOL_TIMEOUT", default=3.0),
             "reconnect_timeout": 2.0,
+            # The pool tests a connection before handing it out, so one that a restart
+            # broke is replaced rather than given to a page, and with it every idle one
+            # that the same restart broke.
+            "check": check_connection,
         },
     }
-    # The pool tests a connection before handing it out, so one that a restart broke is
-    # replaced rather than given to a page.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
